@@ -1,0 +1,77 @@
+"""Turn an Alertmanager notification into the state of its triage card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot import keys
+from bot.alert_groups import (
+    GroupUpdate,
+    apply_notification,
+    card_id_for_group,
+    delivery_digest,
+    routing_labels,
+)
+from bot.cards.common import slack_time
+from bot.config import FileConfig
+from bot.models import AlertGroup, Status, TriageCard
+from bot.payloads.alertmanager import AlertmanagerWebhook
+from bot.store import CardMutation, Store
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    card_id: str
+    outcome: str  # "created", "updated", "unchanged" or "duplicate"
+
+
+def _thread_reply(update: GroupUpdate) -> list[str]:
+    """A thread reply only when the group's state flips, so the thread reads as a history."""
+    if not update.status_changed:
+        return []
+    group = update.group
+    if group.status is Status.RESOLVED and group.resolved_at is not None:
+        return [f"🟢 Resolved at {slack_time(group.resolved_at)}: all alerts in this group ended."]
+    firing = group.count(Status.FIRING)
+    return [f"🔥 Firing again: {firing} alert{'s' if firing != 1 else ''} in this group."]
+
+
+async def receive_alertmanager(
+    store: Store,
+    config: FileConfig,
+    default_channel: str,
+    hook: AlertmanagerWebhook,
+    received_at: datetime,
+) -> IntakeResult:
+    card_id = card_id_for_group(hook.group_key)
+    outcome = "unchanged"
+
+    def mutate(card: TriageCard | None) -> CardMutation | None:
+        nonlocal outcome
+        group = card.subject if card is not None else None
+        if group is not None and not isinstance(group, AlertGroup):
+            raise TypeError(f"card {card_id} is not an alert group")  # hash collision: never
+        update = apply_notification(group, hook, received_at)
+        if card is None:
+            outcome = "created"
+            channel = config.channel_for_labels(routing_labels(update.group), default_channel)
+            new = TriageCard(
+                card_id=card_id,
+                channel=channel,
+                subject=update.group,
+                created_at=received_at,
+                updated_at=received_at,
+            )
+            return CardMutation(card=new)
+        outcome = "updated"
+        card.subject = update.group
+        return CardMutation(card=card, replies=_thread_reply(update))
+
+    result = await store.mutate_card(
+        card_id,
+        mutate,
+        dedup_key=keys.alertmanager_delivery(delivery_digest(hook)),
+        dedup_ttl_s=keys.ALERTMANAGER_DELIVERY_TTL_S,
+    )
+    return IntakeResult(card_id=card_id, outcome="duplicate" if result.duplicate else outcome)

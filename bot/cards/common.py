@@ -1,0 +1,104 @@
+"""Shared pieces of every card: escaping, truncation, times, action ids, button values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from urllib.parse import urlparse
+
+from pydantic import BaseModel
+from slack_sdk.models.blocks import Block, ButtonElement
+
+# Slack's limits (docs, and enforced by our emulator): see docs/decisions.md for sources.
+SECTION_TEXT_MAX = 3000
+FIELD_TEXT_MAX = 2000
+FIELDS_MAX = 10
+HEADER_TEXT_MAX = 150
+CONTEXT_TEXT_MAX = 2000
+BUTTON_URL_MAX = 3000
+FALLBACK_TEXT_MAX = 3000
+
+
+class ActionId(StrEnum):
+    """Every interactive element's action_id; handlers register on these."""
+
+    ACK = "card.ack"
+    DECLARE_INCIDENT = "card.declare_incident"
+    SILENCE_1H = "alert.silence_1h"
+    SENTRY_RESOLVE = "sentry.resolve"
+    SENTRY_IGNORE_1H = "sentry.ignore_1h"
+    LINK_PREFIX = "card.link."  # link buttons: card.link.source, card.link.runbook, ...
+
+
+class CardRef(BaseModel):
+    """A button's value: which card it acts on (kept tiny; Slack allows 2000 chars)."""
+
+    c: str
+
+
+@dataclass(frozen=True)
+class CardMessage:
+    """What the poster sends: fallback text (notifications, screen readers) and blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+def escape(text: str) -> str:
+    """Make untrusted text inert in Slack mrkdwn: no mentions, no fake links, no channel pings."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def truncate(text: str, limit: int, marker: str = "…") -> str:
+    """Cut to `limit` characters, marking the cut. Applied *after* escaping, and never in the
+    middle of an entity, so the result is still valid mrkdwn."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - len(marker)]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + marker
+
+
+def safe_text(text: str, limit: int) -> str:
+    return truncate(escape(text), limit)
+
+
+def slack_time(moment: datetime) -> str:
+    """A time Slack shows in each reader's own timezone, with a UTC fallback."""
+    epoch = int(moment.timestamp())
+    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def usable_url(url: str | None) -> str | None:
+    """An http(s) URL with a host that Slack will accept on a button, else None.
+
+    Real payloads carry `http://:9093` and `https:///console…`: those are shown nowhere
+    rather than as broken links."""
+    if not url or len(url) > BUTTON_URL_MAX:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return None
+    return url
+
+
+def link_button(name: str, label: str, url: str | None) -> ButtonElement | None:
+    target = usable_url(url)
+    if target is None:
+        return None
+    return ButtonElement(text=label, action_id=f"{ActionId.LINK_PREFIX}{name}", url=target)
+
+
+def action_button(
+    action: ActionId, label: str, card_id: str, style: str | None = None
+) -> ButtonElement:
+    return ButtonElement(
+        text=label,
+        action_id=action.value,
+        value=CardRef(c=card_id).model_dump_json(),
+        style=style,
+    )

@@ -1,0 +1,121 @@
+"""Every Redis key Seawall writes, with what it holds and why it expires when it does.
+
+All keys start with `seawall:`. Keys belonging to one card share the hash tag `{card_id}`
+so that a later move to Redis Cluster keeps each card's keys in one slot.
+"""
+
+from __future__ import annotations
+
+PREFIX = "seawall"
+
+
+# Card document (JSON TriageCard with schema_version). No TTL: cards are the record of what
+# was shown in Slack and are needed to update the message whenever the alert comes back.
+def card(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}"
+
+
+# Where the card lives in Slack: "channel ts". No TTL, like the card itself. Written only by
+# the poster, so webhook writers and the poster never contend on the same key.
+def card_message(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:message"
+
+
+# Revision of the card last rendered to Slack: lets the poster tell "already shown" apart
+# from "changed while I was posting". No TTL.
+def card_posted_revision(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:posted"
+
+
+# LIST of JSON ThreadReply waiting to be posted in the card's thread. Drained by the poster;
+# no TTL so a reply survives a Slack outage of any length.
+def card_replies(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:replies"
+
+
+# Reverse index Slack message -> card id, for reactions and actions that only carry a ts.
+# No TTL (same life as the card).
+def message_card(channel: str, ts: str) -> str:
+    return f"{PREFIX}:msg:{channel}:{ts}"
+
+
+# ZSET of card ids whose latest revision is not yet in Slack, scored by when they first
+# became dirty (ms), so the oldest waits least. Per channel: Slack paces per channel.
+def outbox(channel: str) -> str:
+    return f"{PREFIX}:outbox:{channel}"
+
+
+# SET of channels that may have dirty cards; the poster's work list.
+OUTBOX_CHANNELS = f"{PREFIX}:outbox:channels"
+
+# LIST used only to wake a sleeping poster (BLPOP). Trimmed to a few entries; losing one is
+# harmless because posters also poll.
+OUTBOX_WAKE = f"{PREFIX}:outbox:wake"
+
+
+# Lease on a channel's outbox so exactly one poster (of any process) sends to it.
+# TTL = CHANNEL_LEASE_MS: a poster that dies releases the channel by expiry.
+def channel_lease(channel: str) -> str:
+    return f"{PREFIX}:lease:channel:{channel}"
+
+
+CHANNEL_LEASE_MS = 30_000
+
+
+# Present while a channel may not receive chat.postMessage (pacing ~1/s, or a 429's
+# Retry-After). TTL = the wait itself, so the key *is* the limiter and needs no cleanup.
+def channel_pause(channel: str) -> str:
+    return f"{PREFIX}:pause:channel:{channel}"
+
+
+# Present while a Web API method is rate limited workspace-wide (429 on chat.update...).
+def method_pause(method: str) -> str:
+    return f"{PREFIX}:pause:method:{method}"
+
+
+# Alertmanager delivery already applied (digest of group, status and alert states).
+# TTL: Alertmanager retries a notification for at most max(group_interval, 10 s) plus peer
+# wait; 10 minutes covers that while letting genuine repeat notifications through.
+def alertmanager_delivery(digest: str) -> str:
+    return f"{PREFIX}:dedup:am:{digest}"
+
+
+ALERTMANAGER_DELIVERY_TTL_S = 600
+
+
+# Sentry delivery already applied (Request-ID header, else body digest). Sentry retries
+# within minutes; an hour is ample.
+def sentry_delivery(request_id: str) -> str:
+    return f"{PREFIX}:dedup:sentry:{request_id}"
+
+
+SENTRY_DELIVERY_TTL_S = 3600
+
+
+# Slack Events API event_id seen. Slack retries up to 3 times over ~6 minutes, or hourly for
+# 24 h with "Delayed Events" on; 25 h covers both.
+def slack_event(event_id: str) -> str:
+    return f"{PREFIX}:dedup:slack-event:{event_id}"
+
+
+SLACK_EVENT_TTL_S = 25 * 3600
+
+
+# One-shot guard for a user action on a card (double clicks): e.g. "ack", "silence".
+# TTL: long enough to absorb double clicks and retries, short enough to allow a redo later.
+def card_action_guard(card_id: str, action: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:guard:{action}"
+
+
+CARD_ACTION_GUARD_TTL_S = 30
+
+
+# Current revision of the card (integer), kept beside the JSON so the poster can compare it
+# atomically in a script without parsing JSON. No TTL.
+def card_revision(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:rev"
+
+
+# ZSET of card ids whose Slack post failed for good (e.g. channel_not_found), scored by
+# time. Kept for operators (`seawall check`, logs); a newer revision retries the card.
+DEAD_LETTER = f"{PREFIX}:outbox:dead"

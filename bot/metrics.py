@@ -1,0 +1,61 @@
+"""Prometheus metrics, one registry per process (tests build many apps in one process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.http_requests = Counter(
+            "seawall_http_requests",
+            "HTTP requests served",
+            ["route", "method", "status"],
+            registry=r,
+        )
+        self.http_latency = Histogram(
+            "seawall_http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["route"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=r,
+        )
+        self.webhook_alerts = Counter(
+            "seawall_webhook_alerts_received",
+            "Alerts received in accepted webhook deliveries",
+            ["source"],
+            registry=r,
+        )
+        self.webhook_deliveries = Counter(
+            "seawall_webhook_deliveries",
+            "Webhook deliveries by outcome (applied, duplicate, ignored)",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.webhook_rejections = Counter(
+            "seawall_webhook_rejections",
+            "Webhook requests refused, by reason",
+            ["source", "reason"],
+            registry=r,
+        )
+        self.cards_posted = Counter("seawall_cards_posted", "Cards posted to Slack", registry=r)
+        self.cards_updated = Counter("seawall_cards_updated", "Card updates sent", registry=r)
+        self.thread_replies = Counter(
+            "seawall_thread_replies_posted", "Thread replies posted", registry=r
+        )
+        self.slack_api_errors = Counter(
+            "seawall_slack_api_errors", "Slack Web API errors", ["method", "error"], registry=r
+        )
+        self.slack_api_latency = Histogram(
+            "seawall_slack_api_duration_seconds",
+            "Slack Web API call latency",
+            ["method"],
+            registry=r,
+        )
+        self.slack_requests_rejected = Counter(
+            "seawall_slack_requests_rejected",
+            "Requests on /slack/events refused (bad signature, stale timestamp)",
+            registry=r,
+        )

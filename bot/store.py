@@ -1,0 +1,253 @@
+"""Redis state for cards: atomic mutations, the per-channel outbox, leases and dedup keys.
+
+Every write that a retry could repeat is guarded in the same transaction as the effect
+(WATCH/MULTI or a Lua script), so a crash between "claimed" and "done" cannot lose work.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
+
+from bot import keys
+from bot.clock import Clock
+from bot.errors import StoreUnavailable
+from bot.models import ThreadReply, TriageCard
+
+# Releases a lease only if we still hold it (another process may hold it after expiry).
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_RENEW_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+# Marks a card clean only when Slack shows its current revision and its thread replies are
+# all posted; otherwise it stays in the outbox and the poster comes back to it.
+_MARK_POSTED = """
+redis.call('SET', KEYS[3], ARGV[1])
+if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('LLEN', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[4], ARGV[2])
+  return 1
+end
+return 0
+"""
+# Forgets a channel from the work list only when its outbox is really empty.
+_FORGET_CHANNEL_IF_EMPTY = """
+if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end
+return 0
+"""
+
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+@dataclass
+class CardMutation:
+    """What a mutation wants written: the new card, replies for its thread, and whether
+    Slack must be updated (False for bookkeeping-only changes)."""
+
+    card: TriageCard
+    replies: list[str] = field(default_factory=list)
+    render: bool = True
+
+
+@dataclass
+class MutationResult:
+    card: TriageCard | None
+    changed: bool
+    duplicate: bool = False
+
+
+Mutator = Callable[[TriageCard | None], CardMutation | None]
+
+
+def connect(url: str) -> aioredis.Redis:
+    """A client that fails fast: a webhook must answer 503 quickly when Redis is down."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_connect_timeout=1.0,
+        socket_timeout=3.0,
+        health_check_interval=15,
+    )
+
+
+class Store:
+    def __init__(self, redis: aioredis.Redis, clock: Clock) -> None:
+        self.redis = redis
+        self.clock = clock
+        self._release = redis.register_script(_RELEASE_IF_OWNER)
+        self._renew = redis.register_script(_RENEW_IF_OWNER)
+        self._mark_posted = redis.register_script(_MARK_POSTED)
+        self._forget_channel = redis.register_script(_FORGET_CHANNEL_IF_EMPTY)
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
+
+    # --- cards -------------------------------------------------------------------------
+    async def get_card(self, card_id: str) -> TriageCard | None:
+        raw = await self.redis.get(keys.card(card_id))
+        return TriageCard.model_validate_json(raw) if raw else None
+
+    async def mutate_card(
+        self,
+        card_id: str,
+        mutate: Mutator,
+        *,
+        dedup_key: str | None = None,
+        dedup_ttl_s: int = 0,
+    ) -> MutationResult:
+        """Read-modify-write one card atomically (optimistic; retried on conflict).
+
+        `dedup_key`, when given, is claimed in the same transaction: a delivery that was
+        already applied changes nothing, and a claim can never outlive a failed write.
+        """
+        card_key = keys.card(card_id)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                while True:
+                    try:
+                        watched = [card_key] + ([dedup_key] if dedup_key else [])
+                        await pipe.watch(*watched)
+                        if dedup_key and await pipe.exists(dedup_key):
+                            await pipe.unwatch()
+                            return MutationResult(card=None, changed=False, duplicate=True)
+                        raw = await pipe.get(card_key)
+                        current = TriageCard.model_validate_json(raw) if raw else None
+                        mutation = mutate(current.model_copy(deep=True) if current else None)
+                        if mutation is None:
+                            await pipe.unwatch()
+                            return MutationResult(card=current, changed=False)
+                        card = mutation.card
+                        card.revision = (current.revision if current else 0) + 1
+                        card.updated_at = self.clock.now()
+                        pipe.multi()
+                        self._queue_card_write(pipe, card, mutation)
+                        if dedup_key:
+                            pipe.set(dedup_key, "1", ex=dedup_ttl_s)
+                        await pipe.execute()
+                        return MutationResult(card=card, changed=True)
+                    except WatchError:
+                        continue
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
+
+    def _queue_card_write(
+        self, pipe: aioredis.client.Pipeline, card: TriageCard, mutation: CardMutation
+    ) -> None:
+        pipe.set(keys.card(card.card_id), card.model_dump_json())
+        pipe.set(keys.card_revision(card.card_id), card.revision)
+        for text in mutation.replies:
+            reply = ThreadReply(reply_id=secrets.token_hex(8), text=text)
+            pipe.rpush(keys.card_replies(card.card_id), reply.model_dump_json())
+        if mutation.render or mutation.replies:
+            now_ms = int(self.clock.now().timestamp() * 1000)
+            pipe.zadd(keys.outbox(card.channel), {card.card_id: now_ms}, nx=True)
+            pipe.sadd(keys.OUTBOX_CHANNELS, card.channel)
+            pipe.lpush(keys.OUTBOX_WAKE, card.channel)
+            pipe.ltrim(keys.OUTBOX_WAKE, 0, 15)
+
+    async def card_message(self, card_id: str) -> tuple[str, str] | None:
+        """(channel, ts) of the card's Slack message, if it was posted."""
+        raw = await self.redis.get(keys.card_message(card_id))
+        if not raw:
+            return None
+        channel, ts = raw.split(" ", 1)
+        return channel, ts
+
+    async def set_card_message(self, card_id: str, channel: str, ts: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(keys.card_message(card_id), f"{channel} {ts}")
+            pipe.set(keys.message_card(channel, ts), card_id)
+            await pipe.execute()
+
+    async def card_for_message(self, channel: str, ts: str) -> str | None:
+        result: str | None = await self.redis.get(keys.message_card(channel, ts))
+        return result
+
+    # --- outbox ------------------------------------------------------------------------
+    async def dirty_channels(self) -> list[str]:
+        return sorted(await self.redis.smembers(keys.OUTBOX_CHANNELS))
+
+    async def oldest_dirty(self, channel: str, limit: int) -> list[str]:
+        result: list[str] = await self.redis.zrange(keys.outbox(channel), 0, limit - 1)
+        return result
+
+    async def outbox_size(self, channel: str) -> int:
+        return int(await self.redis.zcard(keys.outbox(channel)))
+
+    async def forget_channel_if_empty(self, channel: str) -> None:
+        await self._forget_channel(
+            keys=[keys.outbox(channel), keys.OUTBOX_CHANNELS], args=[channel]
+        )
+
+    async def mark_posted(self, card: TriageCard) -> bool:
+        """Record that Slack shows `card.revision`; clean it if nothing newer is pending."""
+        result = await self._mark_posted(
+            keys=[
+                keys.card_revision(card.card_id),
+                keys.card_replies(card.card_id),
+                keys.card_posted_revision(card.card_id),
+                keys.outbox(card.channel),
+            ],
+            args=[card.revision, card.card_id],
+        )
+        return bool(result)
+
+    async def drop_from_outbox(self, card: TriageCard, reason: str) -> None:
+        """Give up on the current revision (Slack refused it for good); keep a record."""
+        now_ms = int(self.clock.now().timestamp() * 1000)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(keys.outbox(card.channel), card.card_id)
+            pipe.zadd(keys.DEAD_LETTER, {f"{card.card_id} {reason}": now_ms})
+            await pipe.execute()
+
+    async def next_reply(self, card_id: str) -> ThreadReply | None:
+        raw = await self.redis.lindex(keys.card_replies(card_id), 0)
+        return ThreadReply.model_validate_json(raw) if raw else None
+
+    async def pop_reply(self, card_id: str) -> None:
+        await self.redis.lpop(keys.card_replies(card_id))
+
+    async def wait_for_work(self, timeout_s: float) -> None:
+        """Sleep until a writer signals new outbox work, or the timeout passes."""
+        await self.redis.blpop([keys.OUTBOX_WAKE], timeout=timeout_s)
+
+    # --- leases, pauses, one-shot claims -------------------------------------------------
+    async def acquire_lease(self, key: str, ttl_ms: int) -> str | None:
+        token = secrets.token_hex(8)
+        ok = await self.redis.set(key, token, nx=True, px=ttl_ms)
+        return token if ok else None
+
+    async def renew_lease(self, key: str, token: str, ttl_ms: int) -> bool:
+        return bool(await self._renew(keys=[key], args=[token, ttl_ms]))
+
+    async def release_lease(self, key: str, token: str) -> None:
+        await self._release(keys=[key], args=[token])
+
+    async def pause(self, key: str, ms: int) -> None:
+        """Block `key`'s resource for `ms` (extends, never shortens, a running pause)."""
+        remaining = await self.pause_remaining_ms(key)
+        if ms > remaining:
+            await self.redis.set(key, "1", px=max(1, ms))
+
+    async def pause_remaining_ms(self, key: str) -> int:
+        ttl = int(await self.redis.pttl(key))
+        return max(ttl, 0)
+
+    async def claim(self, key: str, ttl_s: int) -> bool:
+        """True the first time within `ttl_s`; False for repeats (retries, double clicks)."""
+        try:
+            return bool(await self.redis.set(key, "1", nx=True, ex=ttl_s))
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc

@@ -1,0 +1,115 @@
+"""create_app(settings, deps): every route and listener of the web process on one screen."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import sentry_sdk
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.config import Settings
+from bot.errors import StoreUnavailable
+from handlers import actions, alertmanager, commands, sentry
+from handlers.deps import Deps
+from handlers.http_edge import MAX_BODY_BYTES
+from handlers.slack_events import build_bolt
+
+log = logging.getLogger("seawall.app")
+
+
+def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
+    deps = deps or Deps.connect(settings)
+    if settings.sentry_dsn:
+        sentry_sdk.init(dsn=settings.sentry_dsn, traces_sample_rate=0.0, send_default_pii=False)
+
+    bolt = build_bolt(deps)
+    commands.register(bolt, deps)
+    actions.register(bolt, deps)
+    slack = AsyncSlackRequestHandler(bolt)
+
+    async def slack_events(request: Request) -> Response:
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            return PlainTextResponse("body too large\n", status_code=413)
+        response: Response = await slack.handle(request)
+        if response.status_code == 401:
+            deps.metrics.slack_requests_rejected.inc()
+        return response
+
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def readyz(request: Request) -> Response:
+        problems = []
+        try:
+            await deps.store.ping()
+        except StoreUnavailable as exc:
+            problems.append(str(exc))
+        try:
+            await asyncio.wait_for(deps.slack.auth_test(), timeout=3)
+        except Exception as exc:  # any failure means "not ready", whatever its type
+            problems.append(f"Slack API is unreachable or refused the token: {exc}")
+        if problems:
+            return JSONResponse({"ready": False, "problems": problems}, status_code=503)
+        return JSONResponse({"ready": True})
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await deps.aclose()
+
+    app = Starlette(
+        routes=[
+            Route("/slack/events", slack_events, methods=["POST"]),
+            Route("/webhooks/alertmanager", alertmanager.endpoint(deps), methods=["POST"]),
+            Route("/webhooks/sentry", sentry.endpoint(deps), methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestMetrics, deps=deps)
+    app.state.deps = deps
+    return app
+
+
+class RequestMetrics:
+    """Counts and times every request by route template (never by raw path: bounded labels)."""
+
+    def __init__(self, app: ASGIApp, deps: Deps) -> None:
+        self.app = app
+        self.metrics = deps.metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)  # type: ignore[arg-type]
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.metrics.http_requests.labels(path, scope["method"], str(status["code"])).inc()
+            self.metrics.http_latency.labels(path).observe(time.perf_counter() - started)

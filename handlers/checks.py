@@ -1,0 +1,94 @@
+"""`seawall check`: every configuration and connectivity problem, in plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+from slack_sdk.errors import SlackApiError
+
+from bot.clock import SystemClock
+from bot.config import Settings, load_file_config, load_settings
+from bot.errors import ConfigError, StoreUnavailable
+from bot.slack import make_client
+from bot.store import Store, connect
+
+Echo = Callable[[str], None]
+
+
+async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
+    """Print a line per problem and return the exit status (0 when all is well)."""
+    problems: list[str] = []
+    if settings is None:
+        try:
+            settings = load_settings()
+        except ConfigError as exc:
+            for problem in exc.problems:
+                echo(f"✗ {problem}")
+            echo(f"{len(exc.problems)} problem(s); connectivity not checked until they are fixed.")
+            return 1
+    try:
+        config = load_file_config(settings.seawall_config)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        config = None
+
+    problems.extend(await _check_redis(settings))
+    team = await _check_slack(settings, problems)
+    if settings.alertmanager_url:
+        problems.extend(await _check_alertmanager(settings.alertmanager_url))
+    if settings.sentry_api_token and not settings.sentry_org:
+        problems.append("SENTRY_ORG is not set: the Resolve/Ignore buttons need the org slug")
+    if not settings.sentry_client_secret:
+        echo("· SENTRY_CLIENT_SECRET is not set: Sentry webhooks will be refused (optional)")
+    if not settings.alertmanager_url:
+        echo("· ALERTMANAGER_URL is not set: the Silence button will say so (optional)")
+
+    for problem in problems:
+        echo(f"✗ {problem}")
+    if problems:
+        echo(f"{len(problems)} problem(s) found.")
+        return 1
+    routes = len(config.routes) if config else 0
+    echo(
+        f"✓ Seawall is ready: Slack workspace {team}, Redis {settings.redis_url.split('@')[-1]}, "
+        f"default channel {settings.seawall_channel}, {routes} channel route(s)."
+    )
+    return 0
+
+
+async def _check_redis(settings: Settings) -> list[str]:
+    redis = connect(settings.redis_url)
+    try:
+        await Store(redis, SystemClock()).ping()
+    except StoreUnavailable as exc:
+        return [f"REDIS_URL: {exc}"]
+    finally:
+        await redis.aclose()
+    return []
+
+
+async def _check_slack(settings: Settings, problems: list[str]) -> str:
+    client = make_client(settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True)
+    try:
+        response = await client.auth_test()
+    except SlackApiError as exc:
+        problems.append(
+            f"SLACK_BOT_TOKEN was rejected by Slack's auth.test: {exc.response.get('error')}"
+        )
+        return "?"
+    except Exception as exc:  # network errors of any kind: say which URL failed
+        problems.append(f"SLACK_API_URL {settings.slack_api_url} is unreachable: {exc}")
+        return "?"
+    return str(response.get("team") or response.get("team_id") or "?")
+
+
+async def _check_alertmanager(url: str) -> list[str]:
+    try:
+        async with httpx.AsyncClient(timeout=3) as http:
+            response = await http.get(f"{url}/-/ready")
+    except httpx.HTTPError as exc:
+        return [f"ALERTMANAGER_URL {url} is unreachable: {exc}"]
+    if response.status_code != 200:
+        return [f"ALERTMANAGER_URL {url} is not ready (HTTP {response.status_code})"]
+    return []

@@ -1,0 +1,98 @@
+"""The `seawall` command: serve, worker, sandbox, check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import click
+import uvicorn
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        click.echo("Seawall cannot start; fix these settings first:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        click.echo(
+            "Run `seawall check` after fixing them; README.md lists every setting.", err=True
+        )
+        sys.exit(2)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+@click.group()
+@click.option("--log-level", default="info", show_default=True, help="debug, info, warning…")
+def main(log_level: str) -> None:
+    """Seawall: Alertmanager and Sentry alerts as Slack triage cards."""
+    _logging(log_level)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="0.0.0.0",  # noqa: S104  a web process behind a load balancer listens on all interfaces
+    show_default=True,
+)
+def serve(host: str) -> None:
+    """Web process: Slack events, commands and buttons, and the webhooks."""
+    from handlers.app import create_app
+
+    settings = _settings_or_exit()
+    try:
+        app = create_app(settings)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(2)
+    uvicorn.run(app, host=host, port=settings.port, log_level="info", access_log=False)
+
+
+@main.command()
+def worker() -> None:
+    """Worker process: posts and updates cards in Slack (any number may run)."""
+    from handlers.worker import run_worker
+
+    settings = _settings_or_exit()
+    asyncio.run(run_worker(settings, _stop_on_signals))
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+@main.command()
+def check() -> None:
+    """Check configuration and connectivity; print every problem; exit 1 if any."""
+    from handlers.checks import run_checks
+
+    sys.exit(asyncio.run(run_checks(click.echo)))
+
+
+@main.command()
+@click.option("--port", default=3000, show_default=True, help="Seawall's HTTP port.")
+@click.option("--emulator-port", default=8888, show_default=True, help="Slack emulator port.")
+@click.option(
+    "--exit-after-samples",
+    is_flag=True,
+    help="Stop once the sample cards are in the emulator (for tests and CI).",
+)
+def sandbox(port: int, emulator_port: int, exit_after_samples: bool) -> None:
+    """Everything in one process, no Slack account, no Redis: the `make demo` target."""
+    from handlers.sandbox import run_sandbox
+
+    sys.exit(asyncio.run(run_sandbox(port, emulator_port, exit_after_samples, click.echo)))

@@ -1,0 +1,70 @@
+"""Deps: every client and service the app needs, built once from Settings and injected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+import redis.asyncio as aioredis
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.clock import Clock, SystemClock
+from bot.config import FileConfig, Settings, load_file_config
+from bot.metrics import Metrics
+from bot.poster import OutboundPoster
+from bot.slack import make_client
+from bot.store import Store, connect
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    config: FileConfig
+    redis: aioredis.Redis
+    store: Store
+    slack: AsyncWebClient  # interactive replies: retries 429 itself
+    poster_slack: AsyncWebClient  # card posting: 429s handled by the poster via Redis
+    http: httpx.AsyncClient  # Alertmanager and Sentry APIs
+    clock: Clock
+    metrics: Metrics
+
+    @classmethod
+    def connect(
+        cls,
+        settings: Settings,
+        *,
+        redis: aioredis.Redis | None = None,
+        clock: Clock | None = None,
+        metrics: Metrics | None = None,
+        config: FileConfig | None = None,
+    ) -> Deps:
+        clock = clock or SystemClock()
+        redis = redis if redis is not None else connect(settings.redis_url)
+        return cls(
+            settings=settings,
+            config=config if config is not None else load_file_config(settings.seawall_config),
+            redis=redis,
+            store=Store(redis, clock),
+            slack=make_client(
+                settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True
+            ),
+            poster_slack=make_client(
+                settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=False
+            ),
+            http=httpx.AsyncClient(headers={"User-Agent": "Seawall"}),
+            clock=clock,
+            metrics=metrics or Metrics(),
+        )
+
+    def poster(self) -> OutboundPoster:
+        return OutboundPoster(
+            self.store,
+            self.poster_slack,
+            self.clock,
+            self.metrics,
+            post_interval_s=self.settings.seawall_post_interval,
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.redis.aclose()

@@ -1,0 +1,59 @@
+"""Bolt app construction and Events API de-duplication."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot import keys
+from bot.errors import StoreUnavailable
+from handlers.deps import Deps
+
+log = logging.getLogger("seawall.slack")
+
+
+def event_identity(body: dict[str, Any]) -> str | None:
+    """Slack's event_id, or a digest of the event when a sender omits it."""
+    if body.get("type") != "event_callback":
+        return None
+    event_id = body.get("event_id")
+    if event_id:
+        return str(event_id)
+    material = json.dumps([body.get("team_id"), body.get("event")], sort_keys=True)
+    return "digest-" + hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def build_bolt(deps: Deps) -> AsyncApp:
+    bolt = AsyncApp(
+        client=deps.slack,
+        signing_secret=deps.settings.slack_signing_secret,
+        # Listeners ack first and keep working after the HTTP response has gone.
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @bolt.middleware
+    async def drop_repeated_events(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse | None]]
+    ) -> BoltResponse | None:
+        identity = event_identity(body)
+        if identity is None:
+            return await next()
+        try:
+            first = await deps.store.claim(keys.slack_event(identity), keys.SLACK_EVENT_TTL_S)
+        except StoreUnavailable:
+            # Not acknowledging makes Slack retry later, when Redis may be back.
+            log.error("Redis unreachable: event %s left for Slack to retry", identity)
+            return BoltResponse(status=503, body="store unavailable")
+        if not first:
+            log.info("event %s already handled; ignoring the retry", identity)
+            return BoltResponse(status=200, body="")
+        return await next()
+
+    return bolt

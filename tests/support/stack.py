@@ -1,0 +1,83 @@
+"""Seawall under test: the real app and poster on a real port, against the Slack emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from bot.emulator.sender import SlackSender
+
+from bot.config import Settings
+from bot.emulator import EmulatedMessage, SlackEmulator
+from handlers.deps import Deps
+from tests.support.servers import ServerThread
+
+BOT_TOKEN = "xoxb-test-token"
+SIGNING_SECRET = "test-signing-secret"
+ALERTMANAGER_TOKEN = "test-alertmanager-token"
+SENTRY_SECRET = "test-sentry-client-secret"
+CHANNEL = "C0ALERTS"
+OTHER_CHANNEL = "C0DATABASE"
+USERS = {"U0ALICE": ("alice", "Europe/Paris"), "U0BOB": ("bob", "America/New_York")}
+
+
+@dataclass
+class SeawallStack:
+    """One running Seawall (web + poster in one event loop) and the emulator it talks to."""
+
+    emulator: SlackEmulator
+    emulator_server: ServerThread
+    server: ServerThread
+    deps: Deps
+    sender: SlackSender
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
+    _poster_stop: asyncio.Event | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def post_alertmanager(
+        self, payload: dict[str, Any] | bytes, token: str | None = ALERTMANAGER_TOKEN
+    ) -> httpx.Response:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.post(f"{self.url}/webhooks/alertmanager", content=body, headers=headers)
+
+    def messages(self, channel: str = CHANNEL) -> list[EmulatedMessage]:
+        return self.emulator.messages(channel)
+
+    def start_poster(self) -> None:
+        async def run() -> None:
+            self._poster_stop = asyncio.Event()
+            await self.deps.poster().run(self._poster_stop)
+
+        self.server.spawn(run())
+
+    def close(self) -> None:
+        if self._poster_stop is not None:
+            self.server.loop.call_soon_threadsafe(self._poster_stop.set)
+        self.server.stop()
+        self.emulator_server.stop()
+        self.sender.close()
+        self.http.close()
+
+
+def settings_for(redis_url: str, slack_api_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": BOT_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_api_url,
+        "seawall_channel": CHANNEL,
+        "redis_url": redis_url,
+        "alertmanager_webhook_token": ALERTMANAGER_TOKEN,
+        "sentry_client_secret": SENTRY_SECRET,
+        "seawall_post_interval": 0.05,
+    }
+    values.update(overrides)
+    return Settings.model_validate(values)
