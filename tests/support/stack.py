@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from bot.emulator.sender import SlackSender
 
 from bot.config import Settings
 from bot.emulator import EmulatedMessage, SlackEmulator
+from bot.emulator.sender import SlackSender
 from handlers.deps import Deps
 from tests.support.servers import ServerThread
 
@@ -81,3 +81,28 @@ def settings_for(redis_url: str, slack_api_url: str, **overrides: Any) -> Settin
     }
     values.update(overrides)
     return Settings.model_validate(values)
+
+
+def button_value(message: EmulatedMessage, action_id: str) -> str | None:
+    """The value of the button `action_id` on a posted card (None if it has no such button)."""
+    for block in message.blocks:
+        for element in block.get("elements", []) if block.get("type") == "actions" else []:
+            if element.get("action_id") == action_id:
+                value = element.get("value")
+                return str(value) if value is not None else None
+    return None
+
+
+def click(
+    stack: SeawallStack, message: EmulatedMessage, action_id: str, user_id: str = "U0ALICE"
+) -> httpx.Response:
+    """Press a card's button as `user_id`, exactly as Slack would deliver it."""
+    value = button_value(message, action_id)
+    assert value is not None, f"no {action_id} button on the card"
+    return stack.sender.block_action(
+        action_id=action_id,
+        value=value,
+        user_id=user_id,
+        channel_id=CHANNEL,
+        message_ts=message.ts,
+    )
