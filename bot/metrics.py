@@ -54,6 +54,12 @@ class Metrics:
             ["method"],
             registry=r,
         )
+        self.slack_events = Counter(
+            "seawall_slack_events",
+            "Events API deliveries by type and outcome (handled, duplicate)",
+            ["type", "outcome"],
+            registry=r,
+        )
         self.slack_requests_rejected = Counter(
             "seawall_slack_requests_rejected",
             "Requests on /slack/events refused (bad signature, stale timestamp)",

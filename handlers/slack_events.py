@@ -51,9 +51,19 @@ def build_bolt(deps: Deps) -> AsyncApp:
             # Not acknowledging makes Slack retry later, when Redis may be back.
             log.error("Redis unreachable: event %s left for Slack to retry", identity)
             return BoltResponse(status=503, body="store unavailable")
+        event_type = str((body.get("event") or {}).get("type") or "unknown")[:40]
         if not first:
             log.info("event %s already handled; ignoring the retry", identity)
+            deps.metrics.slack_events.labels(event_type, "duplicate").inc()
             return BoltResponse(status=200, body="")
+        deps.metrics.slack_events.labels(event_type, "handled").inc()
         return await next()
+
+    # The manifest subscribes to reactions for four-eyes approvals. Until approvals exist,
+    # acknowledge them so Slack does not count failed deliveries against the app.
+    @bolt.event("reaction_added")
+    @bolt.event("reaction_removed")
+    async def reaction(body: dict[str, Any]) -> None:
+        log.debug("reaction event %s noted; approvals are not handled yet", event_identity(body))
 
     return bolt

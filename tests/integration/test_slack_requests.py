@@ -1,0 +1,201 @@
+"""Requests from Slack: signatures, the replay window, retries and buttons on cards."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from bot.cards.common import ActionId
+from bot.emulator.payloads import sign
+from tests.fixtures.alertmanager_payloads import group_payload
+from tests.support.redis_server import RedisServer
+from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, click
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def metric(stack: SeawallStack, line_start: str) -> float:
+    for line in stack.http.get(f"{stack.url}/metrics").text.splitlines():
+        if line.startswith(line_start):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def posted_card(stack: SeawallStack, name: str = "Disk"):
+    stack.post_alertmanager(group_payload(name))
+    [card] = wait_until(stack.messages, what="the card")
+    return card
+
+
+def card_text(stack: SeawallStack, ts: str) -> str:
+    return json.dumps(stack.emulator.message(CHANNEL, ts).blocks)
+
+
+def test_a_signed_slash_command_is_answered(stack: SeawallStack) -> None:
+    response = stack.sender.slash_command("/incident", "help")
+    assert response.status_code == 200
+    assert "/incident" in response.json()["text"]
+
+
+def test_unknown_slash_command_text_is_echoed_escaped(stack: SeawallStack) -> None:
+    response = stack.sender.slash_command("/playbook", "<!channel> run")
+    assert response.status_code == 200
+    assert "&lt;!channel&gt;" in response.json()["text"]
+    assert "<!channel>" not in response.json()["text"]
+
+
+def test_a_forged_signature_is_refused(stack: SeawallStack) -> None:
+    response = stack.sender.slash_command("/incident", "help", signing_secret="not-the-secret")
+    assert response.status_code == 401
+    assert metric(stack, "seawall_slack_requests_rejected_total") == 1
+
+
+def test_a_request_older_than_five_minutes_is_refused(stack: SeawallStack) -> None:
+    response = stack.sender.slash_command("/incident", "help", timestamp=int(time.time()) - 301)
+    assert response.status_code == 401
+
+
+def test_a_request_just_inside_the_window_is_accepted(stack: SeawallStack) -> None:
+    response = stack.sender.slash_command("/incident", "help", timestamp=int(time.time()) - 240)
+    assert response.status_code == 200
+
+
+def test_url_verification_echoes_the_challenge(stack: SeawallStack) -> None:
+    response = stack.sender.url_verification("challenge-abc")
+    assert response.status_code == 200
+    assert "challenge-abc" in response.text
+
+
+def test_a_retried_event_is_handled_once(stack: SeawallStack) -> None:
+    event = {
+        "type": "reaction_added",
+        "user": "U0ALICE",
+        "reaction": "+1",
+        "item": {"type": "message", "channel": CHANNEL, "ts": "1.000001"},
+        "event_ts": "1.000002",
+    }
+    first = stack.sender.event(event, event_id="Ev0001")
+    retry = stack.sender.event(event, event_id="Ev0001", retry_num=1, retry_reason="http_timeout")
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert metric(stack, 'seawall_slack_events_total{outcome="handled"') == 1
+    assert metric(stack, 'seawall_slack_events_total{outcome="duplicate"') == 1
+
+
+def test_an_event_without_event_id_is_still_deduplicated(stack: SeawallStack) -> None:
+    # Recorded real payloads sometimes lack event_id; the event's content identifies it.
+    body = json.dumps(
+        {
+            "team_id": "T0SEAWALL",
+            "type": "event_callback",
+            "event": {
+                "type": "reaction_added",
+                "user": "U0ALICE",
+                "reaction": "+1",
+                "item": {"type": "message", "channel": CHANNEL, "ts": "1.000001"},
+                "event_ts": "1.000003",
+            },
+        }
+    ).encode()
+    for retry in ("", "1"):
+        ts = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": str(ts),
+            "X-Slack-Signature": sign(body, ts, SIGNING_SECRET),
+        }
+        if retry:
+            headers["X-Slack-Retry-Num"] = retry
+        response = stack.http.post(f"{stack.url}/slack/events", content=body, headers=headers)
+        assert response.status_code == 200
+    assert metric(stack, 'seawall_slack_events_total{outcome="duplicate"') == 1
+
+
+def test_an_event_during_a_redis_outage_is_left_for_slack_to_retry(
+    stack: SeawallStack, redis_server: RedisServer
+) -> None:
+    redis_server.kill()
+    event = {
+        "type": "reaction_added",
+        "user": "U0ALICE",
+        "reaction": "eyes",
+        "item": {"type": "message", "channel": CHANNEL, "ts": "1.0"},
+        "event_ts": "2.0",
+    }
+    assert stack.sender.event(event, event_id="Ev0002").status_code >= 500
+
+
+def test_acknowledge_shows_who_on_the_card_and_a_double_click_counts_once(
+    stack: SeawallStack,
+) -> None:
+    card = posted_card(stack)
+    assert click(stack, card, ActionId.ACK, "U0ALICE").status_code == 200
+    assert click(stack, card, ActionId.ACK, "U0BOB").status_code == 200
+    wait_until(lambda: "Acknowledged by <@U0ALICE>" in card_text(stack, card.ts), what="ack shown")
+    wait_until(lambda: len(stack.emulator.ephemerals) == 2, what="both clicks answered")
+    texts = sorted(e.text for e in stack.emulator.ephemerals)
+    assert texts[0].startswith("Acknowledged")
+    assert texts[1].startswith("Already acknowledged by <@U0ALICE>")
+    wait_until(lambda: stack.emulator.message(CHANNEL, card.ts).replies, what="ack reply")
+    assert len(stack.emulator.message(CHANNEL, card.ts).replies) == 1
+
+
+def test_declare_incident_says_on_the_card_that_it_is_not_available_yet(
+    stack: SeawallStack,
+) -> None:
+    card = posted_card(stack)
+    click(stack, card, ActionId.DECLARE_INCIDENT, "U0BOB")
+    wait_until(
+        lambda: "not available in this Seawall version yet" in card_text(stack, card.ts),
+        what="placeholder note on the card",
+    )
+    wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
+    assert "nothing was created" in stack.emulator.ephemerals[0].text
+
+
+def test_silence_without_alertmanager_url_explains_and_changes_nothing(
+    stack: SeawallStack,
+) -> None:
+    card = posted_card(stack)
+    click(stack, card, ActionId.SILENCE_1H)
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
+    assert "ALERTMANAGER_URL is unset" in answer.text
+
+
+def test_a_button_without_a_value_is_answered_harmlessly(stack: SeawallStack) -> None:
+    card = posted_card(stack)
+    response = stack.sender.block_action(
+        action_id=ActionId.ACK,
+        value=None,
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        message_ts=card.ts,
+    )
+    assert response.status_code == 200
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
+    assert "not attached to a Seawall card" in answer.text
+
+
+def test_link_buttons_are_acknowledged(stack: SeawallStack) -> None:
+    card = posted_card(stack)
+    response = stack.sender.block_action(
+        action_id="card.link.source",
+        value=None,
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        message_ts=card.ts,
+    )
+    assert response.status_code == 200
+
+
+def test_health_ready_and_metrics_endpoints(stack: SeawallStack, redis_server: RedisServer) -> None:
+    assert stack.http.get(f"{stack.url}/healthz").status_code == 200
+    ready = stack.http.get(f"{stack.url}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert "seawall_http_requests_total" in stack.http.get(f"{stack.url}/metrics").text
+    redis_server.kill()
+    not_ready = stack.http.get(f"{stack.url}/readyz")
+    assert not_ready.status_code == 503
+    assert "Redis" in not_ready.json()["problems"][0]
