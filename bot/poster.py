@@ -145,14 +145,16 @@ class OutboundPoster:
             return DONE
         if location is None:
             outcome = await self._post(card)
-        else:
+        elif await self.store.posted_revision(card_id) != card.revision:
             outcome = await self._update(card, location[1])
+        else:
+            outcome = DONE  # Slack already shows this revision; only replies may be left
         if not outcome.done:
             return outcome
         outcome = await self._post_replies(card)
         if not outcome.done:
             return outcome
-        await self.store.mark_posted(card)
+        await self.store.mark_clean(card)
         return DONE
 
     async def _post(self, card: TriageCard) -> Outcome:
@@ -172,6 +174,7 @@ class OutboundPoster:
         except (ClientError, TimeoutError) as exc:
             return await self._on_network_error(card, "chat.postMessage", exc)
         await self.store.set_card_message(card.card_id, card.channel, str(response["ts"]))
+        await self.store.set_posted_revision(card.card_id, card.revision)
         await self.store.pause(keys.channel_pause(card.channel), self.post_interval_ms)
         self.metrics.cards_posted.inc()
         return DONE
@@ -198,6 +201,7 @@ class OutboundPoster:
             return await self._on_error(card, "chat.update", exc)
         except (ClientError, TimeoutError) as exc:
             return await self._on_network_error(card, "chat.update", exc)
+        await self.store.set_posted_revision(card.card_id, card.revision)
         self.metrics.cards_updated.inc()
         return DONE
 

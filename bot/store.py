@@ -31,9 +31,9 @@ return 0
 """
 # Marks a card clean only when Slack shows its current revision and its thread replies are
 # all posted; otherwise it stays in the outbox and the poster comes back to it.
-_MARK_POSTED = """
-redis.call('SET', KEYS[3], ARGV[1])
-if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('LLEN', KEYS[2]) == 0 then
+_MARK_CLEAN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[3]) == ARGV[1]
+   and redis.call('LLEN', KEYS[2]) == 0 then
   redis.call('ZREM', KEYS[4], ARGV[2])
   return 1
 end
@@ -85,7 +85,7 @@ class Store:
         self.clock = clock
         self._release = redis.register_script(_RELEASE_IF_OWNER)
         self._renew = redis.register_script(_RENEW_IF_OWNER)
-        self._mark_posted = redis.register_script(_MARK_POSTED)
+        self._mark_clean = redis.register_script(_MARK_CLEAN)
         self._forget_channel = redis.register_script(_FORGET_CHANNEL_IF_EMPTY)
 
     async def ping(self) -> bool:
@@ -191,9 +191,17 @@ class Store:
             keys=[keys.outbox(channel), keys.OUTBOX_CHANNELS], args=[channel]
         )
 
-    async def mark_posted(self, card: TriageCard) -> bool:
-        """Record that Slack shows `card.revision`; clean it if nothing newer is pending."""
-        result = await self._mark_posted(
+    async def posted_revision(self, card_id: str) -> int:
+        raw = await self.redis.get(keys.card_posted_revision(card_id))
+        return int(raw) if raw else 0
+
+    async def set_posted_revision(self, card_id: str, revision: int) -> None:
+        """Slack now shows `revision`: a retry after a later failure need not send it again."""
+        await self.redis.set(keys.card_posted_revision(card_id), revision)
+
+    async def mark_clean(self, card: TriageCard) -> bool:
+        """Leave the outbox if Slack shows the current revision and every reply is posted."""
+        result = await self._mark_clean(
             keys=[
                 keys.card_revision(card.card_id),
                 keys.card_replies(card.card_id),

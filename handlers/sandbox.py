@@ -1,0 +1,159 @@
+"""`seawall sandbox`: Seawall, the Slack emulator and an in-memory Redis in one process.
+
+For `make demo` only: nothing here is used by `serve` or `worker`, and the in-memory Redis
+(fakeredis) exists nowhere else, so production can never fall back to it by accident.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Callable, Iterator
+
+import httpx
+import uvicorn
+from fakeredis import FakeAsyncRedis
+
+from bot.config import Settings
+from bot.emulator import EmulatedMessage, EmulatedUser, EmulatorConfig, SlackEmulator
+from bot.emulator.render import render_message
+from handlers.app import create_app
+from handlers.deps import Deps
+from handlers.sandbox_samples import alertmanager_samples, resolved_sample
+
+TOKEN = "xoxb-sandbox"
+SIGNING_SECRET = "sandbox-signing-secret"
+WEBHOOK_TOKEN = "sandbox-webhook-token"
+CHANNEL = "C0SANDBOX"
+Echo = Callable[[str], None]
+
+
+class _QuietServer(uvicorn.Server):
+    """Two servers share one process: the sandbox handles Ctrl-C itself."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _server(app: object, port: int) -> _QuietServer:
+    config = uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    return _QuietServer(config)
+
+
+def sandbox_settings(port: int, emulator_port: int) -> Settings:
+    return Settings.model_validate(
+        {
+            "slack_bot_token": TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": f"http://127.0.0.1:{emulator_port}/api/",
+            "seawall_channel": CHANNEL,
+            "redis_url": "redis://in-memory-sandbox",
+            "port": port,
+            "alertmanager_webhook_token": WEBHOOK_TOKEN,
+            # A demo should not make a newcomer wait a second per card.
+            "seawall_post_interval": 0.2,
+        }
+    )
+
+
+def _printer(echo: Echo, color: bool) -> Callable[[str, EmulatedMessage, str], None]:
+    def show(channel: str, message: EmulatedMessage, event: str) -> None:
+        title = {"posted": "new card", "updated": "card updated", "reply": "thread reply"}
+        echo(f"\n── #{channel} · {title.get(event, event)} · ts {message.ts} " + "─" * 20)
+        echo(render_message(message, color=color))
+
+    return show
+
+
+async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, echo: Echo) -> int:
+    emulator = SlackEmulator(
+        EmulatorConfig(
+            bot_token=TOKEN,
+            channels={CHANNEL: "alerts"},
+            users={"U0DEMO": EmulatedUser(name="you", tz="Europe/Lisbon")},
+            post_message_burst=3,
+        )
+    )
+    emulator.on_message = _printer(echo, color=sys.stdout.isatty())
+    settings = sandbox_settings(port, emulator_port)
+    deps = Deps.connect(settings, redis=FakeAsyncRedis(decode_responses=True))
+    servers = [_server(emulator.app, emulator_port), _server(create_app(settings, deps), port)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    while not all(s.started for s in servers):
+        if any(t.done() for t in tasks):
+            echo(f"Could not start: is port {port} or {emulator_port} already in use?")
+            return 1
+        await asyncio.sleep(0.05)
+    poster = asyncio.create_task(deps.poster().run(stop))
+
+    echo(
+        f"Seawall sandbox: Seawall on http://127.0.0.1:{port}, Slack emulator on "
+        f"http://127.0.0.1:{emulator_port} (no Slack account, in-memory Redis)."
+    )
+    echo("Sending sample alerts; cards appear below as the emulator receives them.")
+    status = await _send_samples(f"http://127.0.0.1:{port}", deps, emulator)
+    if exit_after_samples:
+        stop.set()
+    else:
+        echo(_instructions(port, emulator_port))
+        await stop.wait()
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(poster, *tasks, return_exceptions=True)
+    return status
+
+
+async def _send_samples(base: str, deps: Deps, emulator: SlackEmulator) -> int:
+    headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    now = deps.clock.now()
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as http:
+        for payload in alertmanager_samples(now):
+            (await http.post("/webhooks/alertmanager", json=payload)).raise_for_status()
+        if not await _wait_for(lambda: len(emulator.messages(CHANNEL)) >= 3):
+            return 1
+        (await http.post("/webhooks/alertmanager", json=resolved_sample(now))).raise_for_status()
+    resolved = await _wait_for(
+        lambda: any(
+            m.replies and "RESOLVED" in json.dumps(m.blocks) for m in emulator.messages(CHANNEL)
+        )
+    )
+    return 0 if resolved else 1
+
+
+async def _wait_for(condition: Callable[[], bool], within_s: float = 20.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + within_s
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            return False
+        await asyncio.sleep(0.1)
+    return True
+
+
+def _instructions(port: int, emulator_port: int) -> str:
+    return f"""
+Sandbox is running. Try, from another terminal:
+  curl -s -XPOST http://127.0.0.1:{port}/webhooks/alertmanager \\
+    -H 'Authorization: Bearer {WEBHOOK_TOKEN}' -H 'Content-Type: application/json' \\
+    -d '{{"version":"4","groupKey":"demo","status":"firing","receiver":"demo",
+         "commonLabels":{{"alertname":"MyFirstAlert","severity":"critical"}},
+         "alerts":[{{"status":"firing","labels":{{"alertname":"MyFirstAlert"}},
+                    "annotations":{{"summary":"Hello from curl"}},
+                    "startsAt":"2026-01-01T00:00:00Z"}}]}}'
+  curl -s http://127.0.0.1:{emulator_port}/_emulator/channels/{CHANNEL}/messages | head -c 600
+Press Ctrl-C to stop."""
