@@ -1,0 +1,297 @@
+"""The emulator: an ASGI app serving Slack's Web API plus inspection endpoints, and its state."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.emulator.chat_methods import CHAT_METHODS
+from bot.emulator.config import EmulatorConfig
+from bot.emulator.inspection import inspection_routes
+from bot.emulator.models import (
+    EmulatedMessage,
+    EphemeralMessage,
+    Fault,
+    RecordedCall,
+    message_to_dict,
+    message_to_slack,
+)
+from bot.emulator.params import ParsedRequest, parse_request
+from bot.emulator.ratelimit import POST_MESSAGE, RateLimiter
+from bot.emulator.response_urls import respond
+from bot.emulator.web_call import Method, WebCall, error
+from bot.emulator.workspace import Notification, Workspace
+from bot.emulator.workspace_methods import WORKSPACE_METHODS
+
+logger = logging.getLogger(__name__)
+
+RESPONSE_URL_PATH = "/_emulator/response_url/"
+MessageCallback = Callable[[str, EmulatedMessage, str], None]
+
+
+class SlackEmulator:
+    """A stand-in for Slack's Web API that enforces Slack's rules and records every call."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self.on_message: MessageCallback | None = None
+        self._lock = threading.Lock()
+        self._methods: dict[str, Method] = {**CHAT_METHODS, **WORKSPACE_METHODS}
+        self._limiter = self._new_limiter()
+        self._ws = Workspace(self.config)
+        self._calls: list[RecordedCall] = []
+        self._faults: list[Fault] = []
+        self.app = Starlette(routes=self._routes())
+
+    def _new_limiter(self) -> RateLimiter:
+        cfg = self.config
+        return RateLimiter(
+            post_message_rate_per_channel=cfg.post_message_rate_per_channel,
+            post_message_burst=cfg.post_message_burst,
+            method_limits_per_minute=cfg.method_limits_per_minute,
+            clock=cfg.clock,
+            retry_after_seconds=cfg.retry_after_seconds,
+        )
+
+    # -- inspection (thread-safe, returns copies) ------------------------------------------
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        with self._lock:
+            return copy.deepcopy(self._calls)
+
+    def calls_to(self, method: str) -> list[RecordedCall]:
+        with self._lock:
+            return copy.deepcopy([c for c in self._calls if c.method == method])
+
+    def messages(self, channel_id: str) -> list[EmulatedMessage]:
+        """Top-level messages of a channel in post order, replies nested."""
+        with self._lock:
+            return copy.deepcopy(self._ws.top_level.get(channel_id, []))
+
+    def message(self, channel_id: str, ts: str) -> EmulatedMessage | None:
+        with self._lock:
+            found = self._ws.find(channel_id, ts)
+            return copy.deepcopy(found)
+
+    def slack_message(self, channel_id: str, ts: str) -> dict[str, Any] | None:
+        """A stored message in the shape Slack's API (and block_actions payloads) use."""
+        with self._lock:
+            found = self._ws.find(channel_id, ts)
+            if found is None:
+                return None
+            cfg = self.config
+            return copy.deepcopy(message_to_slack(found, team_id=cfg.team_id, app_id=cfg.app_id))
+
+    @property
+    def ephemerals(self) -> list[EphemeralMessage]:
+        with self._lock:
+            return copy.deepcopy(self._ws.ephemerals)
+
+    @property
+    def views(self) -> list[dict[str, Any]]:
+        """Modals opened with views.open, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._ws.views)
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's DM with `user_id` (what conversations.open returns)."""
+        with self._lock:
+            return self._ws.dm_channel(user_id)
+
+    # -- control ---------------------------------------------------------------------------
+
+    def inject_fault(
+        self,
+        method: str | None,
+        status: int,
+        count: int,
+        retry_after: int = 1,
+        error: str | None = None,
+    ) -> None:
+        """Answer the next `count` calls to `method` (None: any method) with this failure."""
+        with self._lock:
+            self._faults.append(Fault(method, status, count, retry_after, error))
+
+    def reset(self) -> None:
+        """Forget messages, calls, faults, buckets, triggers; keep config and on_message."""
+        with self._lock:
+            self._ws = Workspace(self.config)
+            self._calls.clear()
+            self._faults.clear()
+            self._limiter = self._new_limiter()
+
+    def issue_trigger_id(self) -> str:
+        """A trigger_id views.open accepts once, within the trigger TTL (what Slack hands out)."""
+        with self._lock:
+            return self._ws.issue_trigger_id()
+
+    def issue_response_url(
+        self, base_url: str, channel: str, user: str, message_ts: str | None = None
+    ) -> str:
+        """A response_url on this emulator, served at `base_url` + /_emulator/response_url/..."""
+        with self._lock:
+            url_id = self._ws.issue_response_url(channel, user, message_ts)
+        return base_url.rstrip("/") + RESPONSE_URL_PATH + url_id
+
+    def post_user_message(
+        self, channel: str, user: str, text: str, thread_ts: str | None = None
+    ) -> EmulatedMessage:
+        """Put a message from a person into a channel (the bot cannot edit it)."""
+        with self._lock:
+            channel_id = self._ws.resolve_channel(channel)
+            if channel_id is None:
+                raise KeyError(f"unknown channel {channel!r}")
+            parent = self._ws.thread_parent(channel_id, thread_ts) if thread_ts else None
+            if thread_ts and parent is None:
+                raise KeyError(f"no message {thread_ts} in {channel_id}")
+            message = EmulatedMessage(
+                channel=channel_id,
+                ts=self._ws.next_ts(),
+                text=text,
+                user=user,
+                thread_ts=parent.ts if parent else None,
+            )
+            notes = _frozen([self._ws.add(message)])
+            stored = copy.deepcopy(message)
+        self._notify(notes)
+        return stored
+
+    def set_reaction(self, channel: str, ts: str, name: str, user: str, *, present: bool) -> None:
+        """Add or remove a person's reaction, as Slack does before sending reaction events."""
+        with self._lock:
+            message = self._ws.find(channel, ts)
+            if message is None:
+                return
+            users = message.reactions.setdefault(name, [])
+            if present and user not in users:
+                users.append(user)
+            elif not present and user in users:
+                users.remove(user)
+            if not users:
+                del message.reactions[name]
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _routes(self) -> list[Route]:
+        return [
+            Route("/api/{method}", self._api, methods=["GET", "POST"]),
+            Route(RESPONSE_URL_PATH + "{url_id}", self._response_url, methods=["POST"]),
+            *inspection_routes(self),
+        ]
+
+    def _notify(self, notifications: list[Notification]) -> None:
+        """Run on_message outside the lock, so the callback may read the emulator."""
+        callback = self.on_message
+        if callback is None:
+            return
+        for note in notifications:
+            try:
+                callback(note.channel, note.message, note.event)
+            except Exception:
+                # A broken terminal view must not turn a successful Slack call into a 500
+                # (the bot would retry and post twice).
+                logger.exception("on_message callback failed for %s", note.event)
+
+    async def _api(self, request: Request) -> Response:
+        method = str(request.path_params["method"])
+        parsed = parse_request(
+            query=list(request.query_params.multi_items()),
+            body=await request.body(),
+            content_type=request.headers.get("content-type", ""),
+            authorization=request.headers.get("authorization"),
+        )
+        with self._lock:
+            answer = self._answer(method, parsed)
+            self._calls.append(
+                RecordedCall(
+                    method=method,
+                    params=copy.deepcopy(parsed.params),
+                    token=parsed.token,
+                    http_status=answer.status,
+                    response=copy.deepcopy(answer.body),
+                    at=self.config.wall_clock(),
+                )
+            )
+            notes = _frozen(answer.notifications)
+        self._notify(notes)
+        headers = {} if answer.retry_after is None else {"Retry-After": str(answer.retry_after)}
+        return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+    def _answer(self, method: str, parsed: ParsedRequest) -> _Answer:
+        """Check faults, method, auth and rate limits in Slack's order; runs under the lock."""
+        fault = next((f for f in self._faults if f.matches(method)), None)
+        if fault is not None:
+            fault.count -= 1
+            retry_after = fault.retry_after if fault.status == 429 else None
+            return _Answer(fault.status, fault.body(), retry_after)
+        implementation = self._methods.get(method)
+        if implementation is None:
+            return _Answer(200, error("unknown_method"))
+        if parsed.token is None:
+            return _Answer(200, error("not_authed"))
+        if not self.config.accepts_token(parsed.token):
+            return _Answer(200, error("invalid_auth"))
+        if parsed.error is not None:
+            return _Answer(200, error(parsed.error))
+        if self.config.rate_limits_enabled:
+            wait = self._limiter.acquire(method, self._rate_limit_channel(method, parsed.params))
+            if wait is not None:
+                return _Answer(429, error("ratelimited"), wait)
+        call = WebCall(self._ws, parsed.params)
+        body = implementation(call)
+        return _Answer(200, body, notifications=call.notifications)
+
+    def _rate_limit_channel(self, method: str, params: dict[str, Any]) -> str | None:
+        if method != POST_MESSAGE:
+            return None
+        raw = params.get("channel")
+        ref = raw if isinstance(raw, str) else None
+        # "#alerts" and "C0ALERTS" share one bucket, like they share one channel.
+        return self._ws.resolve_channel(ref) or str(raw)
+
+    async def _response_url(self, request: Request) -> Response:
+        url_id = str(request.path_params["url_id"])
+        body = await request.body()
+        with self._lock:
+            result = respond(self._ws, url_id, body)
+            self._calls.append(
+                RecordedCall(
+                    method="response_url",
+                    params=copy.deepcopy(result.params),
+                    token=None,
+                    http_status=result.status,
+                    response={"ok": result.status == 200, "body": result.body},
+                    at=self.config.wall_clock(),
+                )
+            )
+            notes = _frozen(result.notifications)
+        self._notify(notes)
+        return PlainTextResponse(result.body, status_code=result.status)
+
+    def snapshot_channel(self, channel_id: str) -> list[dict[str, Any]]:
+        """Messages of a channel as plain dicts (for the HTTP inspection endpoints)."""
+        with self._lock:
+            return [message_to_dict(m) for m in self._ws.top_level.get(channel_id, [])]
+
+
+def _frozen(notifications: list[Notification]) -> list[Notification]:
+    """Copies taken under the lock: the callback must see the message as it was just then."""
+    return [Notification(n.channel, copy.deepcopy(n.message), n.event) for n in notifications]
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: dict[str, Any]
+    retry_after: int | None = None
+    notifications: list[Notification] = field(default_factory=list)

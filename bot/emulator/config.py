@@ -1,0 +1,67 @@
+"""Emulator configuration: the workspace it pretends to be and the limits it enforces."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+
+def _default_method_limits() -> dict[str, int]:
+    # Slack's published tiers (protocols.md section 3): Tier 3 = 50+/min, Tier 4 = 100+/min.
+    # The lower bound of each tier is used so that code tuned here also holds in production.
+    return {
+        "chat.update": 50,
+        "chat.postEphemeral": 100,
+        "reactions.add": 50,
+        "users.info": 100,
+        "views.open": 100,
+        "conversations.open": 100,
+    }
+
+
+@dataclass(frozen=True)
+class EmulatedUser:
+    """A workspace member as `users.info` describes them."""
+
+    name: str
+    tz: str = "UTC"
+    real_name: str | None = None
+    display_name: str | None = None
+    tz_label: str | None = None
+    is_bot: bool = False
+
+    def __post_init__(self) -> None:
+        # Fail when the emulator is configured, not on the first users.info call mid-test.
+        ZoneInfo(self.tz)
+
+
+@dataclass
+class EmulatorConfig:
+    """Everything the emulator needs; clocks are injectable so tests never sleep."""
+
+    bot_token: str = "xoxb-emulator"
+    extra_tokens: set[str] = field(default_factory=set)
+    team_id: str = "T0SEAWALL"
+    team_domain: str = "seawall-emulator"
+    team_name: str = "Seawall Emulator"
+    bot_user_id: str = "U0SEAWALLBOT"
+    bot_id: str = "B0SEAWALLBOT"
+    bot_name: str = "seawall"
+    app_id: str = "A0SEAWALL"
+    channels: dict[str, str] = field(default_factory=lambda: {"C0ALERTS": "alerts"})
+    users: dict[str, EmulatedUser] = field(default_factory=dict)
+    post_message_rate_per_channel: float = 1.0
+    post_message_burst: int = 1
+    method_limits_per_minute: dict[str, int] = field(default_factory=_default_method_limits)
+    rate_limits_enabled: bool = True
+    retry_after_seconds: int | None = None
+    trigger_id_ttl_seconds: float = 3.0
+    response_url_max_uses: int = 5
+    response_url_ttl_seconds: float = 30 * 60
+    clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], float] = time.time
+
+    def accepts_token(self, token: str) -> bool:
+        return token == self.bot_token or token in self.extra_tokens
