@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     slack_bot_token: str = Field(description="Bot token (xoxb-…) used for every Web API call.")
     slack_signing_secret: str = Field(description="Verifies that requests come from Slack.")
     slack_app_token: str | None = Field(
-        default=None, description="App-level token (xapp-…) for Socket Mode; optional."
+        default=None,
+        description="App-level token (xapp-…) for Socket Mode: reserved, not used yet (HTTP only).",
     )
     slack_api_url: str = Field(
         default="https://slack.com/api/",

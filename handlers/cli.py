@@ -98,3 +98,7 @@ def sandbox(port: int, emulator_port: int, exit_after_samples: bool) -> None:
     from handlers.sandbox import run_sandbox
 
     sys.exit(asyncio.run(run_sandbox(port, emulator_port, exit_after_samples, click.echo)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""The README's configuration table is the user's contract: keep it equal to Settings."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.config import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+ROW = re.compile(r"^\| `([A-Z_]+)` \| (yes|no) \| (.+?) \|")
+
+
+def readme_rows() -> dict[str, tuple[str, str]]:
+    rows = {}
+    for line in README.read_text(encoding="utf-8").splitlines():
+        if match := ROW.match(line):
+            rows[match.group(1)] = (match.group(2), match.group(3))
+    return rows
+
+
+def test_readme_lists_exactly_the_settings_with_their_required_flag_and_default() -> None:
+    expected = {}
+    for name, field in Settings.model_fields.items():
+        if field.is_required():
+            expected[name.upper()] = ("yes", "—")
+        else:
+            default = "unset" if field.default is None else f"`{field.default}`"
+            expected[name.upper()] = ("no", default)
+    assert readme_rows() == expected
+
+
+def test_readme_shows_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make demo" in text
+    assert "make test" in text
