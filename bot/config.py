@@ -146,7 +146,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build Settings, turning every problem into one plain line (raises ConfigError)."""
     try:
         if env is None:
-            return Settings()  # type: ignore[call-arg]  # fields come from the environment
+            return Settings()
         return Settings.model_validate({k.lower(): v for k, v in env.items()})
     except ValidationError as exc:
         raise ConfigError([_describe(err) for err in exc.errors()]) from exc

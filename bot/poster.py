@@ -13,11 +13,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot import cards, keys
 from bot.clock import Clock
@@ -231,10 +233,12 @@ class OutboundPoster:
             self.metrics.thread_replies.inc()
         return DONE
 
-    async def _call(self, method: str, fn: object, **kwargs: object) -> object:
+    async def _call(
+        self, method: str, fn: Callable[..., Awaitable[AsyncSlackResponse]], **kwargs: object
+    ) -> AsyncSlackResponse:
         started = time.perf_counter()
         try:
-            return await fn(**kwargs)  # type: ignore[operator]
+            return await fn(**kwargs)
         finally:
             self.metrics.slack_api_latency.labels(method).observe(time.perf_counter() - started)
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot.emulator.sender import SlackSender
 
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
+from bot.emulator.sender import SlackSender
 from handlers.app import create_app
 from handlers.deps import Deps
 from tests.support.redis_server import RedisServer

@@ -72,7 +72,7 @@ def test_resolve_updates_the_same_message_and_replies_once_in_its_thread(
     resolved = group_payload("Disk", status="resolved", alerts=0, resolved=1)
     stack.post_alertmanager(resolved)
     stack.post_alertmanager(resolved)  # a retry of the resolve: no second reply
-    message = wait_until(
+    wait_until(
         lambda: (
             (m := stack.emulator.message(CHANNEL, card.ts))
             and m.blocks[0]["text"]["text"].startswith("🟢 RESOLVED")
