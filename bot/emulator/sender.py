@@ -77,7 +77,8 @@ class SlackSender:
         return channel_id.lower()
 
     def _emulator_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        assert self.emulator_url is not None
+        if self.emulator_url is None:
+            raise RuntimeError(f"SlackSender needs emulator_url to call {path}")
         response = self._http.post(self.emulator_url + path, json=body)
         response.raise_for_status()
         data: dict[str, Any] = response.json()

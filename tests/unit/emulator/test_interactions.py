@@ -159,3 +159,21 @@ def test_trigger_ids_and_response_urls_can_be_issued_over_http(
     url = http.post(f"{live_server.url}/_emulator/response_urls", json=body).json()["response_url"]
     assert url.startswith(f"{live_server.url}/_emulator/response_url/")
     assert post_to(http, url, {"text": "hi"}).status_code == 200
+
+
+def test_views_open_over_250_kb_answers_view_too_large(
+    slack: WebClient, emu: SlackEmulator
+) -> None:
+    view = {**MODAL, "private_metadata": "x" * 260_000}
+    assert views_open_error(slack, emu.issue_trigger_id(), view)["error"] == "view_too_large"
+
+
+def test_delete_original_is_reported_to_on_message(
+    slack: WebClient, emu: SlackEmulator, live_server: LiveServer, http: httpx.Client
+) -> None:
+    ts = slack.chat_postMessage(channel=ALERTS, text="firing")["ts"]
+    events: list[str] = []
+    emu.on_message = lambda channel, message, event: events.append(f"{event} {message.ts}")
+    url = emu.issue_response_url(live_server.url, ALERTS, ALICE, message_ts=ts)
+    post_to(http, url, {"delete_original": True})
+    assert events == [f"deleted {ts}"]

@@ -316,3 +316,22 @@ def test_returned_state_is_a_copy(slack: WebClient, emu: SlackEmulator) -> None:
     emu.calls[0].params["text"] = "tampered"
     assert emu.messages(ALERTS)[0].text == "card"
     assert emu.calls[0].params["text"] == "card"
+
+
+def test_a_failing_on_message_callback_does_not_fail_the_call(
+    slack: WebClient, emu: SlackEmulator
+) -> None:
+    def broken(channel: str, message: EmulatedMessage, event: str) -> None:
+        raise RuntimeError("terminal went away")
+
+    emu.on_message = broken
+    assert slack.chat_postMessage(channel=ALERTS, text="card")["ok"]
+    assert len(emu.messages(ALERTS)) == 1
+
+
+def test_a_malformed_json_body_answers_invalid_json(
+    api_url: str, emu: SlackEmulator, http: httpx.Client
+) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    answer = http.post(f"{api_url}chat.postMessage", content=b"{nope", headers=headers).json()
+    assert answer == {"ok": False, "error": "invalid_json"}
