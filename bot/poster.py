@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import ClientError
+from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -141,9 +142,15 @@ class OutboundPoster:
             wait = await self.store.pause_remaining_ms(keys.channel_pause(channel))
             if wait:
                 return Outcome(done=False, wait_ms=wait)
-        card = await self.store.get_card(card_id)
+        try:
+            card = await self.store.get_card(card_id)
+        except ValidationError:
+            # Unreadable state must not block every other card of the channel.
+            log.exception("card %s is unreadable; set aside in the dead-letter set", card_id)
+            await self.store.set_aside(card_id, channel, "unreadable")
+            return DONE
         if card is None:  # deleted out from under us; nothing to show
-            await self.store.redis.zrem(keys.outbox(channel), card_id)
+            await self.store.set_aside(card_id, channel, "missing")
             return DONE
         if location is None:
             outcome = await self._post(card)
@@ -258,7 +265,7 @@ class OutboundPoster:
             return Outcome(done=False, wait_ms=retry_after_s * 1000)
         if error in PERMANENT_ERRORS:
             log.error("%s refused card %s for good: %s", method, card.card_id, error)
-            await self.store.drop_from_outbox(card, f"{method}:{error}")
+            await self.store.set_aside(card.card_id, card.channel, f"{method}:{error}")
             return Outcome(done=False, wait_ms=0)
         log.warning("%s failed for card %s: %s; will retry", method, card.card_id, error)
         await self.store.pause(keys.channel_pause(card.channel), TRANSIENT_RETRY_MS)

@@ -212,12 +212,13 @@ class Store:
         )
         return bool(result)
 
-    async def drop_from_outbox(self, card: TriageCard, reason: str) -> None:
-        """Give up on the current revision (Slack refused it for good); keep a record."""
+    async def set_aside(self, card_id: str, channel: str, reason: str) -> None:
+        """Give up on the card's current revision (Slack refused it for good, or it cannot be
+        read); keep a record. A newer revision puts it back in the outbox."""
         now_ms = int(self.clock.now().timestamp() * 1000)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(keys.outbox(card.channel), card.card_id)
-            pipe.zadd(keys.DEAD_LETTER, {f"{card.card_id} {reason}": now_ms})
+            pipe.zrem(keys.outbox(channel), card_id)
+            pipe.zadd(keys.DEAD_LETTER, {f"{card_id} {reason}": now_ms})
             await pipe.execute()
 
     async def next_reply(self, card_id: str) -> ThreadReply | None:

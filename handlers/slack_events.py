@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import sentry_sdk
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import keys
 from bot.errors import StoreUnavailable
@@ -58,6 +62,25 @@ def build_bolt(deps: Deps) -> AsyncApp:
             return BoltResponse(status=200, body="")
         deps.metrics.slack_events.labels(event_type, "handled").inc()
         return await next()
+
+    @bolt.error
+    async def on_unexpected_error(error: Exception, body: dict[str, Any]) -> None:
+        # A tired human needs one sentence and a reference, never a stack trace.
+        error_id = secrets.token_hex(4)
+        log.exception("listener failed (error id %s)", error_id, exc_info=error)
+        sentry_sdk.capture_exception(error)
+        response_url = body.get("response_url") or next(
+            iter(u.get("response_url") for u in body.get("response_urls") or []), None
+        )
+        if response_url:
+            text = (
+                "Seawall failed to handle that; nothing was changed. "
+                f"Details are in Seawall's logs (error id {error_id})."
+            )
+            with contextlib.suppress(Exception):  # the report must not raise again
+                await AsyncWebhookClient(response_url).send(
+                    text=text, response_type="ephemeral", replace_original=False
+                )
 
     # The manifest subscribes to reactions for four-eyes approvals. Until approvals exist,
     # acknowledge them so Slack does not count failed deliveries against the app.

@@ -6,12 +6,13 @@ import json
 import time
 
 import pytest
+import redis
 
 from bot.cards.common import ActionId
 from bot.emulator.payloads import sign
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.redis_server import RedisServer
-from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, click
+from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, button_value, click
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -199,3 +200,30 @@ def test_health_ready_and_metrics_endpoints(stack: SeawallStack, redis_server: R
     not_ready = stack.http.get(f"{stack.url}/readyz")
     assert not_ready.status_code == 503
     assert "Redis" in not_ready.json()["problems"][0]
+
+
+def test_an_unexpected_failure_tells_the_clicker_nothing_changed_with_an_error_id(
+    stack: SeawallStack,
+) -> None:
+    card = posted_card(stack)
+    card_id = json.loads(button_value(card, ActionId.ACK))["c"]
+    # State an older or newer release might have written, that this one cannot read.
+    client = redis.Redis.from_url(stack.deps.settings.redis_url)
+    client.set(f"seawall:card:{{{card_id}}}", '{"schema_version": 99}')
+    client.close()
+    assert click(stack, card, ActionId.ACK).status_code == 200
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
+    assert answer.text.startswith("Seawall failed to handle that; nothing was changed.")
+    assert "error id" in answer.text
+
+
+def test_an_unreadable_card_does_not_block_the_rest_of_the_channel(stack: SeawallStack) -> None:
+    card = posted_card(stack, "First")
+    card_id = json.loads(button_value(card, ActionId.ACK))["c"]
+    client = redis.Redis.from_url(stack.deps.settings.redis_url)
+    client.set(f"seawall:card:{{{card_id}}}", "not json")
+    client.zadd("seawall:outbox:C0ALERTS", {card_id: 0})
+    client.sadd("seawall:outbox:channels", "C0ALERTS")
+    client.close()
+    stack.post_alertmanager(group_payload("Second"))
+    wait_until(lambda: len(stack.messages()) == 2, what="the second card")
