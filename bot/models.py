@@ -75,7 +75,8 @@ class SentryIssue(BaseModel):
     assigned_to: str | None = None
     triggered_rule: str | None = None
     last_action: str = "created"
-    last_actor: str | None = None
+    last_actor: str | None = None  # as Sentry names them: untrusted text
+    last_actor_slack_id: str | None = None  # set when a Seawall button made the change
 
 
 class SentryMetricAlert(BaseModel):

@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Settings
 from bot.errors import StoreUnavailable
-from handlers import actions, alertmanager, commands, sentry
+from handlers import actions, alertmanager, commands, sentry, sentry_actions
 from handlers.deps import Deps
 from handlers.http_edge import MAX_BODY_BYTES
 from handlers.slack_events import build_bolt
@@ -35,6 +35,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     bolt = build_bolt(deps)
     commands.register(bolt, deps)
     actions.register(bolt, deps)
+    sentry_actions.register(bolt, deps)
     slack = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
