@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -14,9 +14,11 @@ from bot.cards.common import ActionId, CardRef
 from bot.errors import StoreUnavailable
 from handlers.deps import Deps
 
-log = logging.getLogger("seawall.actions")
-
 STORE_DOWN = "Seawall cannot reach its database right now; nothing was changed. Try again shortly."
+NOT_A_CARD = "That button is not attached to a Seawall card; nothing was done."
+
+# What a card button does: (card id, the clicking user as Slack sent it) -> sentence for them.
+CardWork = Callable[[str, dict[str, Any]], Awaitable[str]]
 
 
 def card_ref(body: dict[str, Any]) -> CardRef | None:
@@ -36,58 +38,51 @@ async def tell(respond: AsyncRespond, text: str) -> None:
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
+def on_card_button(bolt: AsyncApp, action: ActionId, work: CardWork) -> None:
+    """Register `work` for a card button: ack, find the card, do it, tell the clicker."""
+
+    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        ref = card_ref(body)
+        if ref is None:
+            await tell(respond, NOT_A_CARD)
+            return
+        try:
+            text = await work(ref.c, body["user"])
+        except StoreUnavailable:
+            text = STORE_DOWN
+        await tell(respond, text)
+
+    bolt.action(action.value)(listener)
+
+
+def user_name(user: dict[str, Any]) -> str:
+    return str(user.get("username") or user.get("name") or user["id"])
+
+
 def register(bolt: AsyncApp, deps: Deps) -> None:
-    @bolt.action(ActionId.ACK.value)
-    async def acknowledge(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = card_ref(body)
-        if ref is None:
-            await tell(respond, "That button is not attached to a Seawall card; nothing was done.")
-            return
-        try:
-            text = await card_actions.acknowledge(
-                deps.store, ref.c, body["user"]["id"], deps.clock.now()
-            )
-        except StoreUnavailable:
-            text = STORE_DOWN
-        await tell(respond, text)
+    async def acknowledge(card_id: str, user: dict[str, Any]) -> str:
+        return await card_actions.acknowledge(deps.store, card_id, user["id"], deps.clock.now())
 
-    @bolt.action(ActionId.SILENCE_1H.value)
-    async def silence(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = card_ref(body)
-        if ref is None:
-            await tell(respond, "That button is not attached to a Seawall card; nothing was done.")
-            return
-        user = body["user"]
-        try:
-            text = await card_actions.silence_for_an_hour(
-                deps.store,
-                deps.http,
-                deps.settings.alertmanager_url,
-                ref.c,
-                user["id"],
-                user.get("username") or user.get("name") or user["id"],
-                deps.clock.now(),
-            )
-        except StoreUnavailable:
-            text = STORE_DOWN
-        await tell(respond, text)
+    async def silence(card_id: str, user: dict[str, Any]) -> str:
+        return await card_actions.silence_for_an_hour(
+            deps.store,
+            deps.http,
+            deps.settings.alertmanager_url,
+            card_id,
+            user["id"],
+            user_name(user),
+            deps.clock.now(),
+        )
 
-    @bolt.action(ActionId.DECLARE_INCIDENT.value)
-    async def declare(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = card_ref(body)
-        if ref is None:
-            await tell(respond, "That button is not attached to a Seawall card; nothing was done.")
-            return
-        try:
-            text = await card_actions.declare_incident_placeholder(
-                deps.store, ref.c, body["user"]["id"], deps.clock.now()
-            )
-        except StoreUnavailable:
-            text = STORE_DOWN
-        await tell(respond, text)
+    async def declare(card_id: str, user: dict[str, Any]) -> str:
+        return await card_actions.declare_incident_placeholder(
+            deps.store, card_id, user["id"], deps.clock.now()
+        )
+
+    on_card_button(bolt, ActionId.ACK, acknowledge)
+    on_card_button(bolt, ActionId.SILENCE_1H, silence)
+    on_card_button(bolt, ActionId.DECLARE_INCIDENT, declare)
 
     # Link buttons open a URL in the browser, but Slack still sends an interaction that must
     # be acknowledged, or the user sees a warning icon.
