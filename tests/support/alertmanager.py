@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import atexit
 import shutil
 import subprocess
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import yaml
 
-from tests.support.ports import HOST, free_port, is_listening
+from tests.support.ports import HOST
+from tests.support.processes import ChildProcess
 
 START_TIMEOUT = 15.0
-STOP_GRACE = 5.0
-LOG_TAIL_LINES = 30
 WEBHOOK_RECEIVER = "webhook"
-
-# Every Alertmanager we started and have not stopped yet (see redis_server._LIVE).
-_LIVE: set[subprocess.Popen[bytes]] = set()
 
 
 @dataclass
@@ -45,12 +38,24 @@ class _PortTaken(AlertmanagerError):
     pass
 
 
-class Alertmanager:
+class Alertmanager(ChildProcess):
     """prometheus-alertmanager as a child process: no clustering, short timings for tests.
+
+    start() writes the config, checks it with amtool, and waits for /-/ready (15 s); silences
+    and the notification log live in the workdir, so they persist across restart().
 
     Resolving needs a firing notification first: an alert resolved before its group was ever
     notified produces no notification at all (Alertmanager has nothing to resolve).
     """
+
+    name = "Alertmanager"
+    start_error = AlertmanagerError
+    port_taken_error = _PortTaken
+    port_taken_marker = "address already in use"
+    start_timeout = START_TIMEOUT
+    poll_interval = 0.05
+    ready_when = "{url}/-/ready answered 200"
+    not_ready = "was not ready at {url}/-/ready"
 
     def __init__(
         self,
@@ -67,35 +72,21 @@ class Alertmanager:
         extra_routes_yaml: str | None = None,
         log_level: str = "info",
     ) -> None:
-        self.workdir = Path(workdir)
+        super().__init__(workdir, port, executable, "alertmanager.log")
         self.receiver = receiver
         self.group_wait = group_wait
         self.group_interval = group_interval
         self.repeat_interval = repeat_interval
         self.group_by = tuple(group_by)
-        self.executable = executable
         self.extra_receivers_yaml = extra_receivers_yaml
         self.extra_routes_yaml = extra_routes_yaml
         self.log_level = log_level
-        self._port_was_chosen_here = port is None
-        self.port: int = port if port is not None else free_port()
         self.config_path = self.workdir / "alertmanager.yml"
-        self.log_path = self.workdir / "alertmanager.log"
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._log_offset = 0
-        self._has_started = False
         self._fired: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
-
-    def is_running(self) -> bool:
-        return self.pid is not None
 
     def config(self) -> dict[str, Any]:
         """The alertmanager.yml this instance runs with, as a dict."""
@@ -121,57 +112,6 @@ class Alertmanager:
         if self.extra_receivers_yaml:
             receivers += _yaml_list(self.extra_receivers_yaml, "extra_receivers_yaml")
         return {"route": route, "receivers": receivers}
-
-    def start(self) -> None:
-        """Write the config, check it with amtool, start, and wait for /-/ready (15 s)."""
-        if self.is_running():
-            raise RuntimeError(f"Alertmanager is already running on port {self.port}")
-        executable = shutil.which(self.executable)
-        if executable is None:
-            raise AlertmanagerError(
-                f"{self.executable!r} is not on PATH; run ./scripts/install-system-deps.sh"
-            )
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.config_path.write_text(yaml.safe_dump(self.config(), sort_keys=False))
-        self._check_config()
-        attempts = 3 if self._port_was_chosen_here and not self._has_started else 1
-        for attempt in range(attempts):
-            try:
-                self._launch(executable)
-            except _PortTaken:
-                if attempt == attempts - 1:
-                    raise
-                self.port = free_port()
-            else:
-                self._has_started = True
-                return
-
-    def stop(self) -> None:
-        """SIGTERM the child we started and wait; SIGKILL after 5 s. Idempotent."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            _terminate(proc)
-
-    def restart(self) -> None:
-        """Stop and start on the same port; silences and the notification log persist."""
-        self.stop()
-        self.start()
-
-    def log_text(self) -> str:
-        """Everything Alertmanager has logged in this workdir (all runs)."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- API v2 ---------------------------------------------------------------------------
 
@@ -235,6 +175,10 @@ class Alertmanager:
             )
         return response
 
+    def _prepare(self) -> None:
+        self.config_path.write_text(yaml.safe_dump(self.config(), sort_keys=False))
+        self._check_config()
+
     def _check_config(self) -> None:
         amtool = shutil.which("amtool")
         if amtool is None:
@@ -252,11 +196,8 @@ class Alertmanager:
                 f"{result.stdout}{result.stderr}\n--- config ---\n{self.config_path.read_text()}"
             )
 
-    def _launch(self, executable: str) -> None:
-        if is_listening(self.port):
-            raise _PortTaken(f"port {self.port} is already in use by another process")
-        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        command = [
+    def _command(self, executable: str) -> list[str]:
+        return [
             executable,
             f"--config.file={self.config_path}",
             f"--storage.path={self.workdir / 'data'}",
@@ -265,56 +206,18 @@ class Alertmanager:
             "--cluster.listen-address=",  # empty: no gossip, no second port
             f"--log.level={self.log_level}",
         ]
-        with self.log_path.open("ab") as log:
-            proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        _LIVE.add(proc)
-        self._proc = proc
-        try:
-            self._wait_until_ready(proc)
-        except BaseException:
-            self.stop()
-            raise
 
     def _wait_until_ready(self, proc: subprocess.Popen[bytes]) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not self._is_ready():
-            code = proc.poll()
-            if code is not None:
-                tail = self._log_tail()
-                error = _PortTaken if "address already in use" in tail else AlertmanagerError
-                raise error(
-                    f"Alertmanager (pid {proc.pid}) exited with code {code} before "
-                    f"{self.url}/-/ready answered 200; log tail ({self.log_path}):\n{tail}"
-                )
-            if time.monotonic() > deadline:
-                raise AlertmanagerError(
-                    f"Alertmanager (pid {proc.pid}) was not ready at {self.url}/-/ready within "
-                    f"{START_TIMEOUT:.0f} s; log tail ({self.log_path}):\n{self._log_tail()}"
-                )
-            time.sleep(0.05)
+        super()._wait_until_ready(proc)
         if proc.poll() is not None:  # something else answered on our port and ours died
             raise _PortTaken(f"Alertmanager (pid {proc.pid}) exited; port {self.port} is taken")
 
-    def _is_ready(self) -> bool:
+    def _is_ready(self, proc: subprocess.Popen[bytes]) -> bool:
         try:
             response = httpx.get(f"{self.url}/-/ready", timeout=1, trust_env=False)
         except httpx.TransportError:
             return False
         return response.status_code == 200
-
-    def _log_tail(self) -> str:
-        if not self.log_path.exists():
-            return "(no log written)"
-        with self.log_path.open("rb") as log:
-            log.seek(self._log_offset)
-            lines = log.read().decode(errors="replace").splitlines()
-        return "\n".join(lines[-LOG_TAIL_LINES:]) or "(log is empty)"
 
 
 def _now() -> str:
@@ -341,22 +244,3 @@ def _yaml_list(text: str, name: str) -> list[Any]:
     if not isinstance(parsed, list):
         raise ValueError(f"{name} must be a YAML list, got {type(parsed).__name__}")
     return parsed
-
-
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(STOP_GRACE)
-    finally:
-        _LIVE.discard(proc)
-
-
-@atexit.register
-def _stop_leftovers() -> None:
-    for proc in list(_LIVE):
-        _terminate(proc)
