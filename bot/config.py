@@ -46,12 +46,48 @@ class ChannelRoute(BaseModel):
         return all(re.fullmatch(p, labels.get(k, "")) for k, p in self.match_re.items())
 
 
+class Approvers(BaseModel):
+    """Who may approve four-eyes steps and change requests (never the requester)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    users: list[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,}$")]] = Field(default_factory=list)
+    usergroups: list[Annotated[str, Field(pattern=r"^S[A-Z0-9]{2,}$")]] = Field(
+        default_factory=list
+    )
+    reaction: str = Field(default="white_check_mark", pattern=r"^[a-z0-9_+'-]{1,64}$")
+    expire_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    change_checklist: list[str] = Field(
+        default_factory=list, description="items to tick on every /incident change request"
+    )
+
+
+class StepBack(BaseModel):
+    """The pause before a destructive step."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm_delay_seconds: float = Field(default=10.0, ge=0, le=300)
+    late_night_from_hour: int = Field(default=22, ge=0, le=23)
+    late_night_until_hour: int = Field(default=7, ge=0, le=23)
+
+
 class FileConfig(BaseModel):
     """The YAML file named by SEAWALL_CONFIG. Unknown keys are errors, so typos surface."""
 
     model_config = ConfigDict(extra="forbid")
 
     routes: list[ChannelRoute] = Field(default_factory=list)
+    approvers: Approvers = Field(default_factory=Approvers)
+    step_back: StepBack = Field(default_factory=StepBack)
+    playbook_modules: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]] = Field(
+        default_factory=list,
+        description="extra Python modules that define playbooks (beside playbooks/catalog/)",
+    )
+    playbooks: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per-playbook settings (targets such as DSNs, HAProxy sockets), by name",
+    )
 
     def channel_for_labels(self, labels: Mapping[str, str], default: str) -> str:
         for route in self.routes:

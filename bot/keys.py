@@ -119,3 +119,9 @@ def card_revision(card_id: str) -> str:
 # ZSET of card ids whose Slack post failed for good (e.g. channel_not_found), scored by
 # time. Kept for operators (`seawall check`, logs); a newer revision retries the card.
 DEAD_LETTER = f"{PREFIX}:outbox:dead"
+
+
+# Redis Stream: the append-only timeline of one incident (alerts, actions, steps, prompts,
+# approvals, messages). No TTL and never trimmed: it is the postmortem's source.
+def timeline(incident_id: str) -> str:
+    return f"{PREFIX}:timeline:{{{incident_id}}}"

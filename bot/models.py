@@ -8,6 +8,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.approvals import Approval
+from bot.incidents import Incident
+from bot.prompts import StepPrompt
+from bot.runs import PlaybookRun
+
 CARD_SCHEMA_VERSION = 1
 
 
@@ -94,7 +99,11 @@ class SentryMetricAlert(BaseModel):
     date_closed: datetime | None = None
 
 
-Subject = Annotated[AlertGroup | SentryIssue | SentryMetricAlert, Field(discriminator="kind")]
+# Every live Slack message is a card with one of these subjects (docs/decisions.md).
+Subject = Annotated[
+    AlertGroup | SentryIssue | SentryMetricAlert | PlaybookRun | StepPrompt | Approval | Incident,
+    Field(discriminator="kind"),
+]
 
 
 class Ack(BaseModel):

@@ -11,8 +11,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import card_actions
 from bot.cards.common import ActionId, CardRef
+from bot.deps import Deps
 from bot.errors import StoreUnavailable
-from handlers.deps import Deps
 
 STORE_DOWN = "Seawall cannot reach its database right now; nothing was changed. Try again shortly."
 NOT_A_CARD = "That button is not attached to a Seawall card; nothing was done."

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.alert_intake import receive_alertmanager
+from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from bot.payloads.alertmanager import AlertmanagerWebhook
-from handlers.deps import Deps
 from handlers.http_edge import Rejection, check_bearer, parse_model, read_body, reject, unavailable
 
 SOURCE = "alertmanager"

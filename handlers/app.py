@@ -18,9 +18,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Settings
+from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from handlers import actions, alertmanager, commands, sentry, sentry_actions
-from handlers.deps import Deps
 from handlers.http_edge import MAX_BODY_BYTES
 from handlers.slack_events import build_bolt
 

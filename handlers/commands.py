@@ -1,42 +1,133 @@
-"""Slash commands. The engine and incident commands arrive with their features; until then
-each command answers with what it can do today, so nobody is left guessing."""
+"""Slash commands: ack at once, then route `/command sub args` to the feature that owns it.
+
+Each feature module exposes SUBCOMMANDS (a list of Subcommand); this module only routes, so a
+new subcommand never touches it. Unknown input gets the command's help, generated from what
+is registered, as an ephemeral message.
+"""
 
 from __future__ import annotations
 
+import logging
+import shlex
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.cards.common import escape
-from handlers.deps import Deps
+from bot.deps import Deps
+from bot.errors import StoreUnavailable
 
-HELP = {
-    "/incident": (
-        "*/incident* — incident commands (`declare`, `status`, `quarantine <target>`, "
-        "`resolve`, `timeline`) are not available in this version yet. Triage cards for "
-        "Alertmanager and Sentry alerts are."
-    ),
-    "/playbook": (
-        "*/playbook* — playbooks (`list`, `<name> [args]`, `status <run>`) are not available "
-        "in this version yet."
-    ),
-    "/oncall": "*/oncall* — the on-call rota (`now`, `take`, `handover @user`) is not available "
-    "in this version yet.",
+log = logging.getLogger("seawall.commands")
+
+COMMANDS = {
+    "/incident": "Incidents: declare, follow, contain and resolve them.",
+    "/playbook": "Playbooks: run a known procedure step by step, with safety gates.",
+    "/oncall": "The on-call rota.",
 }
+STORE_DOWN = "Seawall cannot reach its database right now; nothing was done. Try again shortly."
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A slash command as received, after the subcommand word was taken off."""
+
+    command: str
+    sub: str
+    text: str  # everything after the subcommand, raw (untrusted)
+    user_id: str
+    channel_id: str
+    trigger_id: str | None = None
+
+    def words(self) -> list[str]:
+        """Shell-like split (quotes group words); raises ValueError on unbalanced quotes."""
+        return shlex.split(self.text)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    in_channel: bool = False
+
+
+Handler = Callable[[Deps, Invocation], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    command: str
+    name: str  # "" matches "/playbook <anything not registered>" (e.g. a playbook name)
+    usage: str
+    summary: str
+    handler: Handler = field(compare=False)
+
+
+def help_text(command: str, subcommands: list[Subcommand]) -> str:
+    lines = [f"*{command}* — {COMMANDS.get(command, '')}"]
+    for sub in subcommands:
+        if sub.command == command:
+            lines.append(f"• `{command} {sub.usage}` — {sub.summary}")
+    if len(lines) == 1:
+        lines.append("Nothing is available under this command in this version yet.")
+    return "\n".join(lines)
+
+
+def route(
+    subcommands: list[Subcommand], command: str, text: str
+) -> tuple[Subcommand | None, str, str]:
+    """(the subcommand, its name, the rest of the text); None when help is the answer."""
+    word, _, rest = text.strip().partition(" ")
+    name = word.lower()
+    for sub in subcommands:
+        if sub.command == command and sub.name and sub.name == name:
+            return sub, name, rest.strip()
+    if name in ("", "help"):
+        return None, name, rest
+    fallback = next((s for s in subcommands if s.command == command and not s.name), None)
+    return fallback, name, text.strip()
+
+
+def all_subcommands() -> list[Subcommand]:
+    from handlers import playbook_commands
+
+    found: list[Subcommand] = []
+    for module in (playbook_commands,):
+        found.extend(module.SUBCOMMANDS)
+    return found
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:
-    del deps  # commands will need the store once they do something
+    subcommands = all_subcommands()
 
-    async def answer(ack: AsyncAck, body: dict[str, Any]) -> None:
-        command = body.get("command", "")
-        text = (body.get("text") or "").strip()
-        reply = HELP.get(command, f"Seawall does not know `{escape(command)}`.")
-        if text and text.split()[0] not in ("help", ""):
-            reply = (
-                f"`{escape(command)} {escape(text[:100])}` is not something I can do yet.\n" + reply
+    async def answer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        command = str(body.get("command", ""))
+        sub, name, rest = route(subcommands, command, str(body.get("text") or ""))
+        if sub is None:
+            reply = Reply(help_text(command, subcommands))
+            if name not in ("", "help"):
+                unknown = f"`{escape(command)} {escape(name[:60])}` is not a command I know.\n"
+                reply = Reply(unknown + reply.text)
+        else:
+            invocation = Invocation(
+                command=command,
+                sub=name,
+                text=rest,
+                user_id=str(body.get("user_id", "")),
+                channel_id=str(body.get("channel_id", "")),
+                trigger_id=body.get("trigger_id"),
             )
-        await ack(text=reply, response_type="ephemeral")
+            try:
+                reply = await sub.handler(deps, invocation)
+            except StoreUnavailable:
+                reply = Reply(STORE_DOWN)
+        await respond(
+            text=reply.text,
+            blocks=reply.blocks,
+            response_type="in_channel" if reply.in_channel else "ephemeral",
+        )
 
-    for command in HELP:
+    for command in COMMANDS:
         bolt.command(command)(answer)

@@ -18,10 +18,10 @@ import uvicorn
 from fakeredis import FakeAsyncRedis
 
 from bot.config import Settings
+from bot.deps import Deps
 from bot.emulator import EmulatedMessage, EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.render import render_message
 from handlers.app import create_app
-from handlers.deps import Deps
 from handlers.sandbox_samples import alertmanager_samples, resolved_sample
 
 TOKEN = "xoxb-sandbox"

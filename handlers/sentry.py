@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.alert_intake import IntakeResult
+from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from bot.payloads.sentry import (
     RESOURCE_PATTERN,
@@ -32,7 +33,6 @@ from bot.sentry_intake import (
     receive_issue,
     receive_metric_alert,
 )
-from handlers.deps import Deps
 from handlers.http_edge import Rejection, parse_model, read_body, reject, unavailable
 
 SOURCE = "sentry"

@@ -8,9 +8,9 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import sentry_actions
 from bot.cards.common import ActionId
+from bot.deps import Deps
 from bot.sentry_actions import SentryAccess, StatusChange
 from handlers.actions import CardWork, on_card_button
-from handlers.deps import Deps
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:

@@ -16,8 +16,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import keys
+from bot.deps import Deps
 from bot.errors import StoreUnavailable
-from handlers.deps import Deps
 
 log = logging.getLogger("seawall.slack")
 

@@ -1,22 +1,106 @@
-"""The worker process: today, the outbound Slack poster."""
+"""The worker process: saq jobs (playbook steps, timers) and the outbound Slack poster.
+
+Any number of workers may run against one Redis. saq delivers each job at least once and
+re-runs a job whose worker died (noticed by its heartbeat); every job function is written so
+that running twice is harmless.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from saq import Queue, Worker
+from saq.types import PartialTimersDict
 
 from bot.config import Settings
-from handlers.deps import Deps
+from bot.deps import Deps
+from bot.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue
 
 log = logging.getLogger("seawall.worker")
+
+# A job: (deps, **kwargs). Modules contribute theirs through JOB_MODULES' `JOBS` dicts.
+JobFn = Callable[..., Awaitable[Any]]
+HEARTBEAT_EVERY_S = JOB_HEARTBEAT_S / 3
+# Sweep often: a job whose worker was SIGKILLed is re-run once its heartbeat lapses.
+SWEEP_TIMERS: PartialTimersDict = {"sweep": 2, "schedule": 1, "abort": 1, "stats": 30}
+
+
+def job_functions() -> dict[str, JobFn]:
+    """Every job any module defines (each exposes JOBS = {name: fn(deps, **kwargs)})."""
+    from playbooks import engine
+
+    functions: dict[str, JobFn] = {}
+    for module in (engine,):
+        functions.update(module.JOBS)
+    return functions
+
+
+def _with_heartbeat(name: str, fn: JobFn) -> Callable[..., Awaitable[Any]]:
+    """A saq job function that beats while `fn` runs, so a killed worker is noticed fast."""
+
+    async def job(ctx: dict[str, Any], **kwargs: Any) -> Any:
+        beat = asyncio.create_task(_beat(ctx["job"]))
+        try:
+            return await fn(ctx["deps"], **kwargs)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    job.__name__ = name
+    job.__qualname__ = name
+    return job
+
+
+async def _beat(job: Any) -> None:
+    while True:
+        await asyncio.sleep(HEARTBEAT_EVERY_S)
+        try:
+            await job.update()
+        except Exception as exc:  # a missed beat is retried next time; never kill the job
+            log.warning("heartbeat of job %s failed: %s", job.key, exc)
+
+
+def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> Worker[dict[str, Any]]:
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["deps"] = deps
+
+    functions = [(name, _with_heartbeat(name, fn)) for name, fn in job_functions().items()]
+    return Worker(
+        queue,
+        functions=functions,
+        concurrency=concurrency,
+        startup=startup,
+        timers=SWEEP_TIMERS,
+    )
+
+
+def bind_inline_jobs(deps: Deps, jobs: InlineJobQueue) -> None:
+    """The sandbox's in-process queue runs the same job functions."""
+    for name, fn in job_functions().items():
+
+        async def call(ctx: dict[str, Any], _fn: JobFn = fn, **kwargs: Any) -> Any:
+            return await _fn(deps, **kwargs)
+
+        jobs.functions[name] = call
 
 
 async def run_worker(settings: Settings, install_stop: Callable[[asyncio.Event], None]) -> None:
     deps = Deps.connect(settings)
+    assert isinstance(deps.jobs, SaqJobQueue)
     stop = asyncio.Event()
     install_stop(stop)
+    worker = build_worker(deps, deps.jobs.queue)
+    log.info("worker %s started on queue %s", worker.id, QUEUE_NAME)
+    poster = asyncio.create_task(deps.poster().run(stop))
+    jobs = asyncio.create_task(worker.start())
     try:
-        await deps.poster().run(stop)
+        await stop.wait()
     finally:
+        await worker.stop()
+        await asyncio.gather(poster, jobs, return_exceptions=True)
         await deps.aclose()

@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
+from bot.config import FileConfig
+from bot.deps import Deps
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.sender import SlackSender
 from handlers.app import create_app
-from handlers.deps import Deps
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerThread
 from tests.support.stack import (
@@ -70,13 +71,18 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
     stacks: list[SeawallStack] = []
 
     def build(
-        *, emulator: EmulatorConfig | None = None, poster: bool = True, **settings: Any
+        *,
+        emulator: EmulatorConfig | None = None,
+        poster: bool = True,
+        worker: bool = False,
+        file_config: FileConfig | None = None,
+        **settings: Any,
     ) -> SeawallStack:
         emu = SlackEmulator(emulator or emulator_config())
         emu_server = ServerThread(emu.app)
         emu_server.start()
         config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
-        deps = Deps.connect(config)
+        deps = Deps.connect(config, config=file_config)
         server = ServerThread(create_app(config, deps))
         server.start()
         sender = SlackSender(
@@ -89,6 +95,8 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
         stacks.append(stack)
         if poster:
             stack.start_poster()
+        if worker:
+            stack.start_worker()
         return stack
 
     yield build

@@ -35,17 +35,19 @@ def card_text(stack: SeawallStack, ts: str) -> str:
     return json.dumps(stack.emulator.message(CHANNEL, ts).blocks)
 
 
-def test_a_signed_slash_command_is_answered(stack: SeawallStack) -> None:
+def test_a_signed_slash_command_is_acked_then_answered(stack: SeawallStack) -> None:
     response = stack.sender.slash_command("/incident", "help")
     assert response.status_code == 200
-    assert "/incident" in response.json()["text"]
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="the help text")
+    assert "/incident" in answer.text
 
 
 def test_unknown_slash_command_text_is_echoed_escaped(stack: SeawallStack) -> None:
-    response = stack.sender.slash_command("/playbook", "<!channel> run")
+    response = stack.sender.slash_command("/oncall", "<!channel> run")
     assert response.status_code == 200
-    assert "&lt;!channel&gt;" in response.json()["text"]
-    assert "<!channel>" not in response.json()["text"]
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="the help text")
+    assert "&lt;!channel&gt;" in answer.text
+    assert "<!channel>" not in answer.text
 
 
 def test_a_forged_signature_is_refused(stack: SeawallStack) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 
 from bot.config import Settings
+from bot.deps import Deps
 from bot.emulator import EmulatedMessage, SlackEmulator
 from bot.emulator.sender import SlackSender
-from handlers.deps import Deps
 from tests.support.servers import ServerThread
 
 BOT_TOKEN = "xoxb-test-token"
@@ -35,6 +35,7 @@ class SeawallStack:
     sender: SlackSender
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
     _poster_stop: asyncio.Event | None = None
+    _worker: Any = None
 
     @property
     def url(self) -> str:
@@ -52,6 +53,15 @@ class SeawallStack:
     def messages(self, channel: str = CHANNEL) -> list[EmulatedMessage]:
         return self.emulator.messages(channel)
 
+    def start_worker(self) -> None:
+        """A saq worker in the app's event loop (crash drills use real processes instead)."""
+        from handlers.worker import build_worker
+
+        queue = self.deps.jobs.queue  # type: ignore[attr-defined]
+        worker = build_worker(self.deps, queue, concurrency=4)
+        self._worker = worker
+        self.server.spawn(worker.start())
+
     def start_poster(self) -> None:
         async def run() -> None:
             self._poster_stop = asyncio.Event()
@@ -60,6 +70,8 @@ class SeawallStack:
         self.server.spawn(run())
 
     def close(self) -> None:
+        if self._worker is not None:
+            self.server.run_coroutine(self._worker.stop())
         if self._poster_stop is not None:
             self.server.loop.call_soon_threadsafe(self._poster_stop.set)
         self.server.stop()

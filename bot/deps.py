@@ -1,7 +1,10 @@
-"""Deps: every client and service the app needs, built once from Settings and injected."""
+"""Deps: every client and service Seawall needs, built once from Settings and injected.
+
+It lives in bot/ because the playbook engine needs it too; only handlers/ builds it."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 import httpx
@@ -10,10 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.clock import Clock, SystemClock
 from bot.config import FileConfig, Settings, load_file_config
+from bot.jobs import InlineJobQueue, JobQueue, SaqJobQueue
 from bot.metrics import Metrics
 from bot.poster import OutboundPoster
 from bot.slack import make_client
-from bot.store import Store, connect
+from bot.store import REDIS_ERRORS, Store, connect
 
 
 @dataclass
@@ -27,6 +31,7 @@ class Deps:
     http: httpx.AsyncClient  # Alertmanager and Sentry APIs
     clock: Clock
     metrics: Metrics
+    jobs: JobQueue
 
     @classmethod
     def connect(
@@ -37,6 +42,7 @@ class Deps:
         clock: Clock | None = None,
         metrics: Metrics | None = None,
         config: FileConfig | None = None,
+        jobs: JobQueue | None = None,
     ) -> Deps:
         clock = clock or SystemClock()
         redis = redis if redis is not None else connect(settings.redis_url)
@@ -54,6 +60,7 @@ class Deps:
             http=httpx.AsyncClient(headers={"User-Agent": "Seawall"}),
             clock=clock,
             metrics=metrics or Metrics(),
+            jobs=jobs if jobs is not None else SaqJobQueue.from_url(settings.redis_url),
         )
 
     def poster(self) -> OutboundPoster:
@@ -66,5 +73,10 @@ class Deps:
         )
 
     async def aclose(self) -> None:
+        """Close everything; a dependency that is down must not make shutdown fail."""
+        if isinstance(self.jobs, SaqJobQueue | InlineJobQueue):
+            with contextlib.suppress(*REDIS_ERRORS):
+                await self.jobs.aclose()
         await self.http.aclose()
-        await self.redis.aclose()
+        with contextlib.suppress(*REDIS_ERRORS):
+            await self.redis.aclose()

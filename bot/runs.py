@@ -1,0 +1,87 @@
+"""A playbook run as stored: the plan (snapshotted at start) and where it stands.
+
+The run is the subject of its own card (`run-{run_id}`), so every transition is one atomic
+card mutation and the Slack run card follows by itself. Step definitions live in playbooks/;
+the run keeps a copy of what each step said it was (description, gates, rollback) so the card
+and the postmortem show what was *planned*, even if the playbook's code changes later.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class StepState(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"  # written *before* the step's code runs: "may have run"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING_CONFIRM = "waiting_confirm"  # step-back prompt shown to the operator
+    WAITING_APPROVAL = "waiting_approval"  # four-eyes: someone else must approve
+    WAITING_OPERATOR = "waiting_operator"  # interrupted non-idempotent step: re-run/skip/abort?
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.ABORTED)
+
+
+class StepRecord(BaseModel):
+    """One step: its plan (copied from the definition) and its progress."""
+
+    name: str
+    description: str
+    destructive: bool = False
+    four_eyes: bool = False
+    idempotent: bool = False
+    high_risk: bool = False
+    rollback: str | None = None
+    blast_radius: str | None = None
+    target: str | None = None
+
+    state: StepState = StepState.PENDING
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    output: str = ""
+    error: str | None = None
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    approval_id: str | None = None
+    decided_by: str | None = None  # who chose re-run/skip after an interruption
+
+
+class PlaybookRun(BaseModel):
+    kind: Literal["playbook_run"] = "playbook_run"
+    run_id: str
+    playbook: str
+    summary: str = ""
+    params: dict[str, Any] = Field(default_factory=dict)
+    requested_by: str
+    channel: str
+    incident_id: str | None = None
+    status: RunStatus = RunStatus.QUEUED
+    step_index: int = 0
+    steps: list[StepRecord] = Field(default_factory=list)
+    created_at: datetime
+    finished_at: datetime | None = None
+
+    @property
+    def current(self) -> StepRecord | None:
+        return self.steps[self.step_index] if self.step_index < len(self.steps) else None
+
+
+def run_card_id(run_id: str) -> str:
+    return f"run-{run_id}"
