@@ -18,6 +18,7 @@ def _default_method_limits() -> dict[str, int]:
         "users.info": 100,
         "views.open": 100,
         "conversations.open": 100,
+        "usergroups.users.list": 20,  # Tier 2
     }
 
 
@@ -52,6 +53,8 @@ class EmulatorConfig:
     app_id: str = "A0SEAWALL"
     channels: dict[str, str] = field(default_factory=lambda: {"C0ALERTS": "alerts"})
     users: dict[str, EmulatedUser] = field(default_factory=dict)
+    # User groups (S… ids) and their members' user ids, for usergroups.users.list.
+    usergroups: dict[str, list[str]] = field(default_factory=dict)
     post_message_rate_per_channel: float = 1.0
     post_message_burst: int = 1
     method_limits_per_minute: dict[str, int] = field(default_factory=_default_method_limits)

@@ -1,4 +1,4 @@
-"""auth.test, users.info, conversations.open and views.open."""
+"""auth.test, users.info, usergroups.users.list, conversations.open and views.open."""
 
 from __future__ import annotations
 
@@ -64,6 +64,16 @@ def users_info(call: WebCall) -> Response:
     return {"ok": True, "user": _user_record(user_id, user, cfg.team_id, cfg.wall_clock())}
 
 
+def usergroups_users_list(call: WebCall) -> Response:
+    usergroup = call.text_param("usergroup")
+    if usergroup is None:
+        return error("invalid_arguments", response_metadata={"messages": ["[ERROR] usergroup"]})
+    members = call.ws.config.usergroups.get(usergroup)
+    if members is None:
+        return error("no_such_subteam")
+    return {"ok": True, "users": list(members)}
+
+
 def conversations_open(call: WebCall) -> Response:
     ws = call.ws
     existing = call.text_param("channel")
@@ -126,6 +136,7 @@ def views_open(call: WebCall) -> Response:
 WORKSPACE_METHODS: dict[str, Method] = {
     "auth.test": auth_test,
     "users.info": users_info,
+    "usergroups.users.list": usergroups_users_list,
     "conversations.open": conversations_open,
     "views.open": views_open,
 }
