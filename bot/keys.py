@@ -125,3 +125,42 @@ DEAD_LETTER = f"{PREFIX}:outbox:dead"
 # approvals, messages). No TTL and never trimmed: it is the postmortem's source.
 def timeline(incident_id: str) -> str:
     return f"{PREFIX}:timeline:{{{incident_id}}}"
+
+
+# Lease on a playbook run: the one worker advancing it holds this and renews it while a step
+# runs. TTL = RUN_LEASE_MS: if that worker dies, the run is free again soon after.
+def run_lease(run_id: str) -> str:
+    return f"{PREFIX}:run:{{{run_id}}}:lease"
+
+
+RUN_LEASE_MS = 10_000
+
+
+# A slash command already acted on (by trigger_id): a retried or doubled command does not
+# start a second run or incident. Trigger ids expire quickly; 10 minutes is ample.
+def command_once(trigger_id: str) -> str:
+    return f"{PREFIX}:dedup:command:{trigger_id}"
+
+
+COMMAND_ONCE_TTL_S = 600
+
+
+# Incident channel id -> incident id: messages and commands in a channel find their incident.
+# No TTL: the channel stays the incident's record (late messages still join the timeline).
+def incident_channel(channel: str) -> str:
+    return f"{PREFIX}:incident:channel:{channel}"
+
+
+# ZSET of open incident ids scored by declaration time (epoch s): `/incident status` outside
+# an incident channel lists them. An incident leaves it when resolved; no TTL.
+OPEN_INCIDENTS = f"{PREFIX}:incidents:open"
+
+
+# One declaration per person and title at a time: "pending", then the incident id. Catches
+# double submits and re-sent commands (each has a new trigger_id, so that cannot be the key).
+# TTL: a double submit happens within seconds; two minutes later a re-declare is deliberate.
+def incident_declare_once(user_id: str, title_digest: str) -> str:
+    return f"{PREFIX}:dedup:incident-declare:{user_id}:{title_digest}"
+
+
+INCIDENT_DECLARE_ONCE_TTL_S = 120

@@ -20,7 +20,18 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.config import Settings
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
-from handlers import actions, alertmanager, commands, sentry, sentry_actions
+from handlers import (
+    actions,
+    alertmanager,
+    approval_actions,
+    commands,
+    incident_commands,
+    reactions,
+    run_actions,
+    sentry,
+    sentry_actions,
+    step_back_actions,
+)
 from handlers.http_edge import MAX_BODY_BYTES
 from handlers.slack_events import build_bolt
 
@@ -34,8 +45,13 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
 
     bolt = build_bolt(deps)
     commands.register(bolt, deps)
+    incident_commands.register(bolt, deps)
     actions.register(bolt, deps)
+    step_back_actions.register(bolt, deps)
     sentry_actions.register(bolt, deps)
+    run_actions.register(bolt, deps)
+    approval_actions.register(bolt, deps)
+    reactions.register(bolt, deps)
     slack = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:

@@ -90,10 +90,11 @@ def route(
 
 
 def all_subcommands() -> list[Subcommand]:
-    from handlers import playbook_commands
+    from handlers import approval_commands, incident_commands, playbook_commands
 
     found: list[Subcommand] = []
-    for module in (playbook_commands,):
+    # add feature modules here
+    for module in (incident_commands, playbook_commands, approval_commands):
         found.extend(module.SUBCOMMANDS)
     return found
 

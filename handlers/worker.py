@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from saq import Queue, Worker
-from saq.types import PartialTimersDict
+from saq.types import Context, PartialTimersDict
 
 from bot.config import Settings
 from bot.deps import Deps
@@ -26,15 +27,16 @@ log = logging.getLogger("seawall.worker")
 JobFn = Callable[..., Awaitable[Any]]
 HEARTBEAT_EVERY_S = JOB_HEARTBEAT_S / 3
 # Sweep often: a job whose worker was SIGKILLed is re-run once its heartbeat lapses.
-SWEEP_TIMERS: PartialTimersDict = {"sweep": 2, "schedule": 1, "abort": 1, "stats": 30}
+SWEEP_TIMERS: PartialTimersDict = {"sweep": 2, "schedule": 1, "abort": 1, "worker_info": 10}
 
 
 def job_functions() -> dict[str, JobFn]:
     """Every job any module defines (each exposes JOBS = {name: fn(deps, **kwargs)})."""
+    from bot import approval_flow, incident_flow, step_back
     from playbooks import engine
 
     functions: dict[str, JobFn] = {}
-    for module in (engine,):
+    for module in (engine, step_back, incident_flow, approval_flow):
         functions.update(module.JOBS)
     return functions
 
@@ -65,12 +67,19 @@ async def _beat(job: Any) -> None:
             log.warning("heartbeat of job %s failed: %s", job.key, exc)
 
 
-def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> Worker[dict[str, Any]]:
-    async def startup(ctx: dict[str, Any]) -> None:
-        ctx["deps"] = deps
+class SeawallWorker(Worker[Context]):
+    """saq's worker, minus its signal handlers: `seawall worker` stops the poster and the
+    jobs together on SIGTERM, and tests run workers in threads, where handlers can't be set."""
+
+    SIGNALS: ClassVar[list[signal.Signals]] = []  # type: ignore[misc]
+
+
+def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> SeawallWorker:
+    async def startup(ctx: Context) -> None:
+        ctx["deps"] = deps  # type: ignore[typeddict-unknown-key]  # saq allows extra keys
 
     functions = [(name, _with_heartbeat(name, fn)) for name, fn in job_functions().items()]
-    return Worker(
+    return SeawallWorker(
         queue,
         functions=functions,
         concurrency=concurrency,

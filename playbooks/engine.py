@@ -1,8 +1,325 @@
-"""The playbook engine (being written: durable runs, gates)."""
+"""The playbook engine: durable runs that survive worker crashes and never repeat a step
+silently.
+
+A run is the subject of its own card, so each transition is one atomic card write and the
+Slack run card follows. Before a step's code runs, the step is written as RUNNING; after, as
+SUCCEEDED or FAILED. A worker that finds a step still RUNNING knows the previous attempt may
+have run it: an idempotent step runs again, any other waits for a human (re-run, skip, abort).
+One worker at a time advances a run (a Redis lease renewed while the step runs).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-JOBS: dict[str, Callable[..., Awaitable[Any]]] = {}
+from pydantic import BaseModel
+
+from bot import keys, timeline
+from bot.deps import Deps
+from bot.models import TriageCard
+from bot.runs import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
+from bot.store import CardMutation
+from playbooks.definition import Playbook, StepContext
+from playbooks.gates import Gate, check_gates
+from playbooks.registry import Registry, load_registry
+from playbooks.run_state import finish_run, load_run, update_run
+
+log = logging.getLogger("seawall.engine")
+
+OUTPUT_MAX = 1500
+
+
+def new_run_id() -> str:
+    return secrets.token_hex(4)
+
+
+async def start_run(
+    deps: Deps,
+    playbook: Playbook,
+    params: BaseModel,
+    requested_by: str,
+    channel: str,
+    incident_id: str | None = None,
+) -> PlaybookRun:
+    """Record the run and its plan, show its card, and queue it."""
+    now = deps.clock.now()
+    run = PlaybookRun(
+        run_id=new_run_id(),
+        playbook=playbook.name,
+        summary=playbook.summary,
+        params=params.model_dump(mode="json"),
+        requested_by=requested_by,
+        channel=channel,
+        incident_id=incident_id,
+        steps=playbook.plan(params),
+        created_at=now,
+    )
+    card = TriageCard(
+        card_id=run_card_id(run.run_id),
+        channel=channel,
+        subject=run,
+        created_at=now,
+        updated_at=now,
+    )
+    await deps.store.mutate_card(card.card_id, lambda _: CardMutation(card=card))
+    await timeline.record(
+        deps,
+        incident_id,
+        "step",
+        f"Playbook {playbook.name} started (run {run.run_id})",
+        actor=requested_by,
+        ref=run.run_id,
+    )
+    await deps.jobs.enqueue("advance_run", run_id=run.run_id)
+    return run
+
+
+async def advance_run(deps: Deps, run_id: str, registry: Registry | None = None) -> None:
+    """Take the run as far as it can go now (a job; safe to run twice or concurrently)."""
+    lease_key = keys.run_lease(run_id)
+    token = await deps.store.acquire_lease(lease_key, keys.RUN_LEASE_MS)
+    if token is None:
+        # Someone holds the run. If they died, the lease lapses: look again after that. (No
+        # job key: saq keeps a finished job's key for a while and would refuse a second wait.)
+        wait_ms = await deps.store.pause_remaining_ms(lease_key)
+        await deps.jobs.enqueue("advance_run", delay_s=wait_ms / 1000 + 0.5, run_id=run_id)
+        return
+    try:
+        registry = registry or load_registry(deps.config.playbook_modules)
+        while await _advance_once(deps, registry, run_id, lease_key, token):
+            pass
+    finally:
+        await deps.store.release_lease(lease_key, token)
+
+
+async def _advance_once(
+    deps: Deps, registry: Registry, run_id: str, lease_key: str, token: str
+) -> bool:
+    """One move of the run; True when there may be another move to make right away."""
+    run = await load_run(deps, run_id)
+    if run is None or run.status.finished or run.status is RunStatus.WAITING_OPERATOR:
+        return False
+    step = run.current
+    if step is None:
+        await finish_run(deps, run, RunStatus.SUCCEEDED, "✅ All steps done.")
+        return False
+    playbook = registry.get(run.playbook)
+    if playbook is None:
+        await finish_run(deps, run, RunStatus.FAILED, f"Playbook {run.playbook} no longer exists.")
+        return False
+    if step.state is StepState.RUNNING and not step.idempotent:
+        await _ask_operator(deps, run)
+        return False
+    if step.state is StepState.RUNNING:
+        await timeline.record(
+            deps,
+            run.incident_id,
+            "step",
+            f"Step {step.name} was interrupted; it is idempotent, so it runs again",
+            actor="seawall",
+            ref=run_id,
+        )
+    gate = await check_gates(deps, run)
+    if gate is not Gate.OPEN:
+        return False
+    await _run_step(deps, registry, playbook, run, lease_key, token)
+    return True
+
+
+async def _run_step(
+    deps: Deps,
+    registry: Registry,
+    playbook: Playbook,
+    run: PlaybookRun,
+    lease_key: str,
+    token: str,
+) -> None:
+    index = run.step_index
+    now = deps.clock.now()
+
+    def started(r: PlaybookRun) -> list[str]:
+        record = r.steps[index]
+        record.state, record.attempts, record.started_at = (
+            StepState.RUNNING,
+            record.attempts + 1,
+            now,
+        )
+        r.status = RunStatus.RUNNING
+        return []
+
+    run = await update_run(deps, run.run_id, started) or run  # written BEFORE the code runs
+    record = run.steps[index]
+    definition = playbook.step(record.name)
+    context = StepContext(
+        deps=deps,
+        run=run,
+        params=playbook.params.model_validate(run.params),
+        step=record,
+        settings=deps.config.playbooks.get(playbook.name, {}),
+        attempt=record.attempts,
+    )
+    await timeline.record(
+        deps,
+        run.incident_id,
+        "step",
+        f"Step {record.name} started: {record.description}",
+        actor="seawall",
+        ref=run.run_id,
+    )
+    keeper = asyncio.create_task(_keep_lease(deps, lease_key, token))
+    try:
+        output = await definition.run(context)
+    except Exception as exc:
+        log.exception("run %s step %s failed", run.run_id, record.name)
+        await _step_failed(deps, run.run_id, index, exc)
+        return
+    finally:
+        keeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await keeper
+
+    def succeeded(r: PlaybookRun) -> list[str]:
+        step = r.steps[index]
+        step.state, step.finished_at = StepState.SUCCEEDED, deps.clock.now()
+        step.output = (output or "")[-OUTPUT_MAX:]
+        r.step_index = index + 1
+        return []
+
+    await update_run(deps, run.run_id, succeeded)  # written AFTER
+    await timeline.record(
+        deps,
+        run.incident_id,
+        "step",
+        f"Step {record.name} succeeded. {output or ''}".strip(),
+        actor="seawall",
+        ref=run.run_id,
+    )
+
+
+async def _keep_lease(deps: Deps, lease_key: str, token: str) -> None:
+    while True:
+        await asyncio.sleep(keys.RUN_LEASE_MS / 3000)
+        await deps.store.renew_lease(lease_key, token, keys.RUN_LEASE_MS)
+
+
+async def _step_failed(deps: Deps, run_id: str, index: int, exc: Exception) -> None:
+    reason = str(exc) or type(exc).__name__
+
+    def failed(r: PlaybookRun) -> list[str]:
+        step = r.steps[index]
+        step.state, step.finished_at, step.error = StepState.FAILED, deps.clock.now(), reason[:500]
+        r.status, r.finished_at = RunStatus.FAILED, deps.clock.now()
+        undo = f" To undo what ran: {step.rollback}" if step.rollback else ""
+        return [f"❌ Step {step.name} failed: {reason[:300]}. The run stopped here.{undo}"]
+
+    run = await update_run(deps, run_id, failed)
+    if run is not None:
+        await timeline.record(
+            deps,
+            run.incident_id,
+            "step",
+            f"Step {run.steps[index].name} failed: {reason}",
+            actor="seawall",
+            ref=run_id,
+        )
+
+
+async def _ask_operator(deps: Deps, run: PlaybookRun) -> None:
+    index = run.step_index
+
+    def waiting(r: PlaybookRun) -> list[str] | None:
+        if r.status is RunStatus.WAITING_OPERATOR:
+            return None
+        r.status = RunStatus.WAITING_OPERATOR
+        name = r.steps[index].name
+        return [
+            f"⚠️ <@{r.requested_by}> step {name} was interrupted (a worker stopped) and may "
+            "have run. It is not safe to repeat blindly: choose Re-run, Skip or Abort on the card."
+        ]
+
+    if await update_run(deps, run.run_id, waiting) is not None:
+        await timeline.record(
+            deps,
+            run.incident_id,
+            "step",
+            f"Step {run.steps[index].name} was interrupted; waiting for a human to decide",
+            actor="seawall",
+            ref=run.run_id,
+        )
+
+
+async def decide_interrupted(
+    deps: Deps, run_id: str, user_id: str, decision: str, allowed: Callable[[str], Awaitable[bool]]
+) -> str:
+    """A human's answer for an interrupted step: "rerun", "skip" or "abort"."""
+    run = await load_run(deps, run_id)
+    if run is None:
+        return "This run is no longer in Seawall's store; nothing was changed."
+    if run.status is not RunStatus.WAITING_OPERATOR:
+        return "This run is not waiting for a decision (someone may have decided already)."
+    if not await allowed(user_id):
+        return (
+            f"Only <@{run.requested_by}> or an approver can decide for this run; "
+            "nothing was changed."
+        )
+    index = run.step_index
+
+    def decide(r: PlaybookRun) -> list[str] | None:
+        if r.status is not RunStatus.WAITING_OPERATOR or r.step_index != index:
+            return None
+        step = r.steps[index]
+        step.decided_by = user_id
+        if decision == "rerun":
+            step.state, r.status = StepState.PENDING, RunStatus.RUNNING
+            return [f"🔁 <@{user_id}> chose to re-run step {step.name}."]
+        if decision == "skip":
+            step.state, step.finished_at = StepState.SKIPPED, deps.clock.now()
+            r.step_index, r.status = index + 1, RunStatus.RUNNING
+            return [f"⏭️ <@{user_id}> chose to skip step {step.name}."]
+        r.status, r.finished_at = RunStatus.ABORTED, deps.clock.now()
+        return [f"🛑 <@{user_id}> aborted the run at step {step.name}."]
+
+    updated = await update_run(deps, run_id, decide)
+    if updated is None:
+        return "Someone decided already; nothing was changed."
+    await timeline.record(
+        deps,
+        run.incident_id,
+        "step",
+        f"{decision} chosen for step {run.steps[index].name}",
+        actor=user_id,
+        ref=run_id,
+    )
+    if not updated.status.finished:
+        await deps.jobs.enqueue("advance_run", run_id=run_id)
+    return {"rerun": "Re-running the step.", "skip": "Skipped; the run goes on."}.get(
+        decision, "Run aborted."
+    )
+
+
+async def abort_run(deps: Deps, run_id: str, user_id: str, reason: str) -> PlaybookRun | None:
+    """Stop the run before its next step (a running step is not interrupted)."""
+
+    def abort(r: PlaybookRun) -> list[str] | None:
+        if r.status.finished:
+            return None
+        r.status, r.finished_at = RunStatus.ABORTED, deps.clock.now()
+        return [f"🛑 Run aborted by <@{user_id}>: {reason}"]
+
+    return await update_run(deps, run_id, abort)
+
+
+async def _advance_job(deps: Deps, run_id: str) -> None:
+    await advance_run(deps, run_id)
+
+
+JOBS: dict[str, Callable[..., Awaitable[Any]]] = {"advance_run": _advance_job}
+
+
+def step_record(run: PlaybookRun, index: int) -> StepRecord:
+    return run.steps[index]

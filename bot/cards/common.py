@@ -28,6 +28,16 @@ class ActionId(StrEnum):
     SILENCE_1H = "alert.silence_1h"
     SENTRY_RESOLVE = "sentry.resolve"
     SENTRY_IGNORE_1H = "sentry.ignore_1h"
+    APPROVE = "approval.approve"
+    APPROVAL_CHECKLIST = "approval.checklist"
+    APPROVAL_DONE = "approval.done"
+    APPROVAL_CANCEL = "approval.cancel"
+    RUN_RERUN = "run.rerun"
+    RUN_SKIP = "run.skip"
+    RUN_ABORT = "run.abort"
+    PROMPT_CONFIRM = "prompt.confirm"
+    PROMPT_CONFIRM_TYPED = "prompt.confirm_typed"
+    PROMPT_CANCEL = "prompt.cancel"
     LINK_PREFIX = "card.link."  # link buttons: card.link.source, card.link.runbook, ...
 
 

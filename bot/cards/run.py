@@ -1,0 +1,122 @@
+"""The live run card: one message per playbook run, its steps and where it stands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.cards.common import (
+    FALLBACK_TEXT_MAX,
+    HEADER_TEXT_MAX,
+    SECTION_TEXT_MAX,
+    ActionId,
+    CardMessage,
+    action_button,
+    escape,
+    slack_time,
+    truncate,
+)
+from bot.models import TriageCard
+from bot.runs import PlaybookRun, RunStatus, StepRecord, StepState
+
+STATUS_TEXT = {
+    RunStatus.QUEUED: "⏳ queued",
+    RunStatus.RUNNING: "🔄 running",
+    RunStatus.WAITING_CONFIRM: "✋ waiting for the operator's confirm",
+    RunStatus.WAITING_APPROVAL: "🔒 waiting for approval",
+    RunStatus.WAITING_OPERATOR: "⚠️ interrupted: waiting for a decision",
+    RunStatus.SUCCEEDED: "✅ succeeded",
+    RunStatus.FAILED: "❌ failed",
+    RunStatus.ABORTED: "🛑 aborted",
+}
+STEP_ICON = {
+    StepState.PENDING: "▫️",
+    StepState.RUNNING: "🔄",
+    StepState.SUCCEEDED: "✅",
+    StepState.FAILED: "❌",
+    StepState.SKIPPED: "⏭️",
+}
+STEPS_PER_SECTION = 8  # keeps each section far below Slack's 3000 characters
+
+
+def _gates(step: StepRecord) -> str:
+    marks = [
+        m for m, on in (("destructive", step.destructive), ("four-eyes", step.four_eyes)) if on
+    ]
+    return f" _({', '.join(marks)})_" if marks else ""
+
+
+def step_line(run: PlaybookRun, index: int, step: StepRecord) -> str:
+    icon = STEP_ICON[step.state]
+    if index == run.step_index and not run.status.finished and step.state is StepState.PENDING:
+        icon = {RunStatus.WAITING_APPROVAL: "🔒", RunStatus.WAITING_CONFIRM: "✋"}.get(
+            run.status, "👉"
+        )
+    line = f"{icon} {index + 1}. {escape(truncate(step.description, 300))}{_gates(step)}"
+    details = []
+    if step.confirmed_by:
+        details.append(f"confirmed by <@{step.confirmed_by}>")
+    if step.decided_by:
+        details.append(f"decision by <@{step.decided_by}>")
+    if step.attempts > 1:
+        details.append(f"attempt {step.attempts}")
+    if step.output:
+        details.append(escape(truncate(step.output.splitlines()[-1], 200)))
+    if step.error:
+        details.append(f"error: {escape(truncate(step.error, 300))}")
+    if details:
+        line += "\n      " + " · ".join(details)
+    return line
+
+
+def step_sections(run: PlaybookRun) -> list[Block]:
+    lines = [step_line(run, i, s) for i, s in enumerate(run.steps)]
+    chunks = [lines[i : i + STEPS_PER_SECTION] for i in range(0, len(lines), STEPS_PER_SECTION)]
+    return [
+        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(c), SECTION_TEXT_MAX)))
+        for c in chunks
+    ]
+
+
+def buttons(card: TriageCard, run: PlaybookRun) -> list[ButtonElement]:
+    if run.status is RunStatus.WAITING_OPERATOR:
+        return [
+            action_button(ActionId.RUN_RERUN, "Re-run step", card.card_id, "danger"),
+            action_button(ActionId.RUN_SKIP, "Skip step", card.card_id),
+            action_button(ActionId.RUN_ABORT, "Abort run", card.card_id),
+        ]
+    if not run.status.finished:
+        return [action_button(ActionId.RUN_ABORT, "Abort run", card.card_id)]
+    return []
+
+
+def render_run(card: TriageCard, run: PlaybookRun, now: datetime) -> CardMessage:
+    del now
+    params = " ".join(f"{k}={v}" for k, v in run.params.items())
+    header = truncate(f"▶️ Playbook {run.playbook} · {STATUS_TEXT[run.status]}", HEADER_TEXT_MAX)
+    blocks: list[Block] = [HeaderBlock(text=header)]
+    intro = f"*{escape(run.summary)}*\n`{escape(truncate(params, 500))}`" if params else ""
+    if intro or run.summary:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=intro or escape(run.summary))))
+    blocks.extend(step_sections(run))
+    context = (
+        f"Run `{run.run_id}` · started by <@{run.requested_by}> at {slack_time(run.created_at)}"
+    )
+    if run.finished_at:
+        context += f" · ended {slack_time(run.finished_at)}"
+    lines = [context, *(f"⚠️ {escape(n.text)}" for n in card.notes)]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=t) for t in lines]))
+    elements = buttons(card, run)
+    if elements:
+        blocks.append(ActionsBlock(elements=elements))
+    fallback = f"Playbook {run.playbook}: {run.status.value}"
+    return CardMessage(text=truncate(escape(fallback), FALLBACK_TEXT_MAX), blocks=blocks)

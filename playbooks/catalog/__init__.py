@@ -1,0 +1,1 @@
+"""Built-in playbooks: each module here defines PLAYBOOK and is found automatically."""

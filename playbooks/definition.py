@@ -1,0 +1,93 @@
+"""How a playbook is declared: a name, a parameter model, and ordered steps with gates.
+
+A playbook module defines `PLAYBOOK = Playbook(...)`; the registry finds it. Nothing in the
+engine changes when a playbook is added (docs/playbooks.md).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.deps import Deps
+from bot.runs import PlaybookRun, StepRecord
+
+NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+
+
+@dataclass
+class StepContext:
+    """What a step's code gets: the services, its run, its typed parameters and settings."""
+
+    deps: Deps
+    run: PlaybookRun
+    params: BaseModel
+    step: StepRecord
+    settings: dict[str, Any]  # this playbook's section of SEAWALL_CONFIG `playbooks:`
+    attempt: int
+
+
+# A step's code returns a short human-readable result (shown on the run card), or None.
+StepCode = Callable[[StepContext], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    description: str  # may use {param} placeholders; shown before the step runs
+    run: StepCode = field(repr=False)
+    destructive: bool = False  # needs the step-back prompt and the operator's confirm
+    four_eyes: bool = False  # needs approval by a different authorised person
+    idempotent: bool = False  # safe to run again after an interruption (else a human decides)
+    high_risk: bool = False  # confirm by typing the target's name
+    rollback: str | None = None  # how to undo it, in words; may use {param}
+    blast_radius: str | None = None  # who or what is affected; may use {param}
+    target: str | None = None  # the parameter naming what this step acts on
+
+
+@dataclass(frozen=True)
+class Playbook:
+    name: str
+    summary: str
+    params: type[BaseModel]
+    steps: tuple[Step, ...]
+    positional: tuple[str, ...] = ()  # parameters accepted without `name=` (in this order)
+
+    def __post_init__(self) -> None:
+        if not NAME.fullmatch(self.name):
+            raise ValueError(f"playbook name {self.name!r} must match {NAME.pattern}")
+        names = [s.name for s in self.steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"playbook {self.name}: step names must be unique")
+        fields = self.params.model_fields
+        for step in self.steps:
+            if step.target is not None and step.target not in fields:
+                raise ValueError(f"step {step.name}: target {step.target!r} is not a parameter")
+        for name in self.positional:
+            if name not in fields:
+                raise ValueError(f"positional {name!r} is not a parameter of {self.name}")
+
+    def plan(self, params: BaseModel) -> list[StepRecord]:
+        """The steps as they will run with these parameters (texts filled in)."""
+        values = params.model_dump(mode="json")
+        return [
+            StepRecord(
+                name=step.name,
+                description=step.description.format_map(values),
+                destructive=step.destructive,
+                four_eyes=step.four_eyes,
+                idempotent=step.idempotent,
+                high_risk=step.high_risk,
+                rollback=step.rollback.format_map(values) if step.rollback else None,
+                blast_radius=step.blast_radius.format_map(values) if step.blast_radius else None,
+                target=str(values[step.target]) if step.target else None,
+            )
+            for step in self.steps
+        ]
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)

@@ -1,0 +1,69 @@
+"""`seawall worker` as real child processes, for crash drills (SIGKILL mid-step)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class WorkerProcess:
+    """One `seawall worker` with the given environment; owned and stopped by PID."""
+
+    def __init__(self, workdir: Path, env: dict[str, str], name: str) -> None:
+        self.log_path = Path(workdir) / f"worker-{name}.log"
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEAWALL_"))}
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "handlers.cli", "worker"],
+                env={**clean, **self.env},
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until(
+            lambda: (
+                ("worker" in self.log() and "started on queue" in self.log())
+                or self.proc.poll() is not None
+            ),
+            timeout=20,
+            what="the worker to start",
+        )
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"worker exited at start:\n{self.log()[-2000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no goodbye; exactly what a crash or OOM kill looks like."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
