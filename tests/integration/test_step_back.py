@@ -1,9 +1,9 @@
 """The step-back prompt end to end: the DM card, the breathing pause, who may decide, double
 clicks, and the type-the-name modal, through signed requests and the Slack emulator.
 
-The engine is someone else's: these tests put a run in Redis as the engine would and call
-`open_prompt` themselves, then check what the engine will read (`prompt_decision`) and that
-an `advance_run` job was queued for it.
+Most tests put a run in Redis as the engine would and call `open_prompt` themselves, then
+check what the engine will read (`prompt_decision`) and that an `advance_run` job was queued
+for it. The last ones start a playbook with a destructive step through the real engine.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from bot.runs import PlaybookRun, RunStatus, StepRecord, run_card_id
 from bot.store import CardMutation
 from bot.timeline import read
 from tests.conftest import StackFactory
+from tests.fixtures.destructive_playbook import ran_key
 from tests.support.stack import CHANNEL, SeawallStack, button_value
 from tests.support.waiting import wait_until
 
@@ -356,3 +357,65 @@ def test_a_modal_submitted_after_a_cancel_closes_and_says_so_beside_the_card(
     assert said[0].channel == card.channel
     assert said[0].text.startswith("Already cancelled by <@U0ALICE>")
     assert decision(stack).state == "cancelled"
+
+
+ENGINE = FileConfig(
+    playbook_modules=["tests.fixtures.destructive_playbook"],
+    step_back=StepBack(confirm_delay_seconds=0),
+)
+
+
+def engine_prompt(stack: SeawallStack) -> tuple[EmulatedMessage, str]:
+    """Start the sample through /playbook; the prompt in the DM and its button value."""
+    stack.sender.slash_command("/playbook", "drain-sample web-3.prod", user_id=OPERATOR)
+    [card] = wait_until(lambda: stack.emulator.messages(dm(stack)), what="the prompt in the DM")
+    value = button_value(card, ActionId.PROMPT_CANCEL)
+    assert value is not None
+    return card, value
+
+
+def drained(stack: SeawallStack, value: str) -> int:
+    """How often the destructive step of the prompt's run has run."""
+    card_id = CardRef.model_validate_json(value).c
+    run_id = card_id.removeprefix("prompt-").rsplit("-", 1)[0]
+    client = redis.Redis.from_url(stack.deps.settings.redis_url)
+    try:
+        return int(client.get(ran_key(run_id)) or 0)
+    finally:
+        client.close()
+
+
+def click_in_dm(
+    stack: SeawallStack, card: EmulatedMessage, action: ActionId, value: str
+) -> httpx.Response:
+    return stack.sender.block_action(
+        action_id=action, value=value, user_id=OPERATOR, channel_id=card.channel, message_ts=card.ts
+    )
+
+
+def run_card_text(stack: SeawallStack) -> str:
+    """The run card and its thread, where the engine says what it waits for and why it ended."""
+    parts = [[m.blocks, [r.text for r in m.replies]] for m in stack.messages(CHANNEL)]
+    return json.dumps(parts, ensure_ascii=False)
+
+
+def test_through_the_engine_a_destructive_step_runs_only_after_the_confirm(
+    make_stack: StackFactory,
+) -> None:
+    stack = make_stack(worker=True, file_config=ENGINE)
+    card, value = engine_prompt(stack)
+    assert "web-3.prod stops taking traffic" in text_of(stack, card)
+    wait_until(lambda: "to confirm" in run_card_text(stack), what="the run card waiting")
+    assert drained(stack, value) == 0
+    click_in_dm(stack, card, ActionId.PROMPT_CONFIRM, value)
+    wait_until(lambda: drained(stack, value) == 1, what="the step to run")
+
+
+def test_through_the_engine_a_cancel_stops_the_run_without_the_step(
+    make_stack: StackFactory,
+) -> None:
+    stack = make_stack(worker=True, file_config=ENGINE)
+    card, value = engine_prompt(stack)
+    click_in_dm(stack, card, ActionId.PROMPT_CANCEL, value)
+    wait_until(lambda: "cancelled at step drain" in run_card_text(stack), what="the run aborted")
+    assert drained(stack, value) == 0
