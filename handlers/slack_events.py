@@ -82,11 +82,4 @@ def build_bolt(deps: Deps) -> AsyncApp:
                     text=text, response_type="ephemeral", replace_original=False
                 )
 
-    # The manifest subscribes to reactions for four-eyes approvals. Until approvals exist,
-    # acknowledge them so Slack does not count failed deliveries against the app.
-    @bolt.event("reaction_added")
-    @bolt.event("reaction_removed")
-    async def reaction(body: dict[str, Any]) -> None:
-        log.debug("reaction event %s noted; approvals are not handled yet", event_identity(body))
-
     return bolt
