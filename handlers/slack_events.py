@@ -13,11 +13,11 @@ from typing import Any
 import sentry_sdk
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
-from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import keys
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
+from handlers.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.slack")
 
@@ -41,6 +41,17 @@ def build_bolt(deps: Deps) -> AsyncApp:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
+
+    @bolt.middleware
+    async def pooled_respond(
+        context: dict[str, Any],
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[BoltResponse | None]],
+    ) -> BoltResponse | None:
+        url = response_url_of(body)
+        if url:
+            context["respond"] = PooledRespond(deps.http, url)
+        return await next()
 
     @bolt.middleware
     async def drop_repeated_events(
@@ -69,16 +80,14 @@ def build_bolt(deps: Deps) -> AsyncApp:
         error_id = secrets.token_hex(4)
         log.exception("listener failed (error id %s)", error_id, exc_info=error)
         sentry_sdk.capture_exception(error)
-        response_url = body.get("response_url") or next(
-            iter(u.get("response_url") for u in body.get("response_urls") or []), None
-        )
-        if response_url:
+        url = response_url_of(body)
+        if url:
             text = (
                 "Seawall failed to handle that; nothing was changed. "
                 f"Details are in Seawall's logs (error id {error_id})."
             )
             with contextlib.suppress(Exception):  # the report must not raise again
-                await AsyncWebhookClient(response_url).send(
+                await PooledRespond(deps.http, url)(
                     text=text, response_type="ephemeral", replace_original=False
                 )
 

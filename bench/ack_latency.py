@@ -1,0 +1,200 @@
+"""Ack latency: how fast the web process answers Slack while a worker is busy.
+
+Signed slash commands and button clicks at 1, 10 and 50 concurrent clients, beside a
+hello-world route (GET /healthz) on the same server and port in the same run. Slack allows
+3 s; the goals are p99 < 300 ms (issue 3) and p99 < 2x the hello-world p99 (issue 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from bench.stack import CHANNEL, SECRET, WEBHOOK_TOKEN, BenchStack, start_stack
+from bot.emulator.payloads import SignedRequest, TeamInfo, build_block_action, build_slash_command
+from tests.support.waiting import wait_until
+
+REQUESTS_PER_LEVEL = 300
+LEVELS = (1, 10, 50)
+USER = "U0BENCH"
+
+
+@dataclass
+class Result:
+    name: str
+    clients: int
+    latencies_ms: list[float]
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def measure(
+    client: httpx.AsyncClient, send: Callable[[], object], clients: int, total: int
+) -> list[float]:
+    latencies: list[float] = []
+    remaining = total
+
+    async def one_client() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            response = await send()  # type: ignore[misc]
+            latencies.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+
+    await asyncio.gather(*(one_client() for _ in range(clients)))
+    return latencies
+
+
+def slash_request(stack: BenchStack) -> SignedRequest:
+    return build_slash_command(
+        signing_secret=SECRET,
+        team=TeamInfo(),
+        command="/playbook",
+        text="status nosuchrun",
+        user_id=USER,
+        user_name="bench",
+        channel_id=CHANNEL,
+        channel_name="bench",
+        response_url=stack.emulator.issue_response_url(stack.emulator_server.url, CHANNEL, USER),
+        trigger_id=stack.emulator.issue_trigger_id(),
+    )
+
+
+def click_request(stack: BenchStack, ts: str, value: str) -> SignedRequest:
+    return build_block_action(
+        signing_secret=SECRET,
+        team=TeamInfo(),
+        action_id="card.ack",
+        value=value,
+        user_id=USER,
+        user_name="bench",
+        channel_id=CHANNEL,
+        channel_name="bench",
+        message_ts=ts,
+        block_id="b",
+        button_text="Acknowledge",
+        message=None,
+        response_url=stack.emulator.issue_response_url(stack.emulator_server.url, CHANNEL, USER),
+        trigger_id=stack.emulator.issue_trigger_id(),
+    )
+
+
+def a_card(stack: BenchStack) -> tuple[str, str]:
+    alert = {
+        "version": "4",
+        "groupKey": "bench",
+        "status": "firing",
+        "receiver": "bench",
+        "commonLabels": {"alertname": "Bench"},
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "Bench"},
+                "startsAt": "2026-01-01T00:00:00Z",
+            }
+        ],
+    }
+    httpx.post(
+        f"{stack.web_url}/webhooks/alertmanager",
+        json=alert,
+        headers={"Authorization": f"Bearer {WEBHOOK_TOKEN}"},
+    ).raise_for_status()
+    message = wait_until(
+        lambda: next(
+            (m for m in stack.emulator.messages(CHANNEL) if "Bench" in json.dumps(m.blocks)), None
+        ),
+        timeout=20,
+        what="the alert card",
+    )
+    actions = next(b for b in message.blocks if b["type"] == "actions")
+    value = next(e["value"] for e in actions["elements"] if e["action_id"] == "card.ack")
+    return message.ts, value
+
+
+async def run_levels(stack: BenchStack) -> list[Result]:
+    ts, value = a_card(stack)
+    results = []
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    async with httpx.AsyncClient(base_url=stack.web_url, limits=limits, timeout=30) as client:
+
+        async def health() -> httpx.Response:
+            return await client.get("/healthz")
+
+        async def slash() -> httpx.Response:
+            r = slash_request(stack)
+            return await client.post("/slack/events", content=r.body, headers=r.headers)
+
+        async def click() -> httpx.Response:
+            r = click_request(stack, ts, value)
+            return await client.post("/slack/events", content=r.body, headers=r.headers)
+
+        for clients in LEVELS:
+            for name, send in (
+                ("hello-world GET /healthz", health),
+                ("slash command /playbook", slash),
+                ("button click Acknowledge", click),
+            ):
+                await measure(client, send, clients, 20)  # warm-up, not counted
+                latencies = await measure(client, send, clients, REQUESTS_PER_LEVEL)
+                results.append(Result(name, clients, latencies))
+    return results
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        f"{'request':28} {'clients':>7} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+        f" {'p99/hello':>10}"
+    ]
+    baseline = {r.clients: r.pct(0.99) for r in results if r.name.startswith("hello")}
+    for r in results:
+        ratio = r.pct(0.99) / baseline[r.clients] if baseline[r.clients] else float("nan")
+        p50 = statistics.median(r.latencies_ms)
+        lines.append(
+            f"{r.name:28} {r.clients:>7} {len(r.latencies_ms):>5} {p50:>8.1f}"
+            f" {r.pct(0.99):>8.1f} {max(r.latencies_ms):>8.1f} {ratio:>10.2f}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> dict[str, object]:
+    stack = start_stack()
+    try:
+        stack.start_web()
+        stack.start_worker("busy")
+        # Keep the worker busy for the whole measurement with a CPU-bound step.
+        r = slash_request(stack)
+        body = r.body.replace(b"status+nosuchrun", b"busy+seconds%3D120")
+        from bot.emulator.payloads import sign
+
+        ts = r.headers["X-Slack-Request-Timestamp"]
+        headers = {**r.headers, "X-Slack-Signature": sign(body, int(ts), SECRET)}
+        httpx.post(f"{stack.web_url}/slack/events", content=body, headers=headers)
+        wait_until(
+            lambda: "busy" in json.dumps([m.blocks for m in stack.emulator.messages(CHANNEL)]),
+            timeout=20,
+            what="the busy run card",
+        )
+        busy = stack.workers[0].log()
+        results = asyncio.run(run_levels(stack))
+        assert "burned" not in busy  # the worker was still busy when measuring began
+    finally:
+        stack.close()
+    print("Ack latency while a worker runs a CPU-bound step (web: one `seawall serve` process)")
+    print(table(results))
+    worst = max(r.pct(0.99) for r in results if not r.name.startswith("hello"))
+    print(f"worst Slack-request p99: {worst:.1f} ms (goal < 300 ms; Slack's limit 3000 ms)")
+    return {"results": results, "worst_p99_ms": worst}
+
+
+if __name__ == "__main__":
+    main()
