@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import Enum
 
+from bot import approval_flow, step_back
 from bot.deps import Deps
 from bot.runs import PlaybookRun, RunStatus, StepState
 from playbooks.run_state import finish_run, update_run
@@ -30,8 +31,6 @@ async def check_gates(deps: Deps, run: PlaybookRun) -> Gate:
 
 
 async def _approval_gate(deps: Deps, run: PlaybookRun) -> Gate:
-    from bot import approval_flow
-
     index = run.step_index
     step = run.steps[index]
     if step.approval_id is None:
@@ -62,8 +61,6 @@ async def _approval_gate(deps: Deps, run: PlaybookRun) -> Gate:
 
 
 async def _step_back_gate(deps: Deps, run: PlaybookRun) -> Gate:
-    from bot import step_back
-
     index = run.step_index
     step = run.steps[index]
     decision = await step_back.prompt_decision(deps, run.run_id, index)
@@ -86,7 +83,11 @@ async def _step_back_gate(deps: Deps, run: PlaybookRun) -> Gate:
             deps,
             run,
             RunStatus.ABORTED,
-            f"🛑 <@{decision.user_id}> cancelled at step {step.name}; nothing of it was run.",
+            (
+                f"🛑 <@{decision.user_id}> cancelled at step {step.name}; nothing of it was run."
+                if decision.user_id
+                else f"🛑 The prompt for step {step.name} ended unconfirmed; nothing was run."
+            ),
         )
         return Gate.STOPPED
 
