@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from bot.cards.common import ActionId
-from bot.config import FileConfig
+from bot.config import Approvers, FileConfig
 from tests.conftest import StackFactory
 from tests.fixtures.sample_playbook import counter
 from tests.support.stack import CHANNEL, SeawallStack, click
@@ -132,6 +132,27 @@ def test_abort_stops_the_run_before_its_next_step(engine: SeawallStack) -> None:
     wait_until(lambda: "aborted" in header(engine, card.ts), what="run aborted")
     wait_until(lambda: count(engine, run_id, "change", "finished") == 1, what="step finished")
     assert count(engine, run_id, "verify", "started") == 0
+
+
+def test_a_four_eyes_step_waits_for_another_approver_then_runs(
+    make_stack: StackFactory,
+) -> None:
+    config = FileConfig(playbook_modules=[SAMPLE], approvers=Approvers(users=["U0ALICE", "U0BOB"]))
+    stack = make_stack(worker=True, file_config=config)
+    stack.sender.slash_command("/playbook", "sample-guarded web-1", user_id="U0ALICE")
+    card = run_card(stack)
+    wait_until(lambda: "approval" in header(stack, card.ts), what="waiting for approval")
+    run_id = run_id_of(stack, card.ts)
+    request = wait_until(
+        lambda: next((m for m in stack.messages() if m.ts != card.ts), None),
+        what="the change-request card",
+    )
+    stack.sender.reaction_added("U0ALICE", "white_check_mark", CHANNEL, request.ts)  # own: no
+    wait_until(lambda: stack.emulator.ephemerals, what="the refusal")
+    assert count(stack, run_id, "change", "started") == 0
+    stack.sender.reaction_added("U0BOB", "white_check_mark", CHANNEL, request.ts)
+    wait_until(lambda: "succeeded" in header(stack, card.ts), what="run succeeded")
+    assert count(stack, run_id, "change", "finished") == 1
 
 
 # --- crash drills: two real worker processes, one SIGKILLed mid-step -----------------------
