@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot import keys
+from bot import keys, timeline
 from bot.alert_groups import (
     GroupUpdate,
     apply_notification,
@@ -13,6 +13,7 @@ from bot.alert_groups import (
     delivery_digest,
     routing_labels,
 )
+from bot.cards.alert_group import alert_name
 from bot.cards.common import slack_time
 from bot.config import FileConfig
 from bot.models import AlertGroup, Status, TriageCard
@@ -46,9 +47,10 @@ async def receive_alertmanager(
 ) -> IntakeResult:
     card_id = card_id_for_group(hook.group_key)
     outcome = "unchanged"
+    for_timeline: tuple[str, str] | None = None  # (incident id, what changed)
 
     def mutate(card: TriageCard | None) -> CardMutation | None:
-        nonlocal outcome
+        nonlocal outcome, for_timeline
         group = card.subject if card is not None else None
         if group is not None and not isinstance(group, AlertGroup):
             raise TypeError(f"card {card_id} is not an alert group")  # hash collision: never
@@ -66,6 +68,8 @@ async def receive_alertmanager(
             return CardMutation(card=new)
         outcome = "updated"
         card.subject = update.group
+        if card.incident is not None and update.status_changed:
+            for_timeline = (card.incident.incident_id, _state_change(update))
         return CardMutation(card=card, replies=_thread_reply(update))
 
     result = await store.mutate_card(
@@ -74,4 +78,16 @@ async def receive_alertmanager(
         dedup_key=keys.alertmanager_delivery(delivery_digest(hook)),
         dedup_ttl_s=keys.ALERTMANAGER_DELIVERY_TTL_S,
     )
+    if result.changed and for_timeline is not None:
+        incident_id, text = for_timeline
+        await timeline.append(store.redis, store.clock, incident_id, "alert", text, ref=card_id)
     return IntakeResult(card_id=card_id, outcome="duplicate" if result.duplicate else outcome)
+
+
+def _state_change(update: GroupUpdate) -> str:
+    """A linked alert's state flip, as the incident timeline tells it."""
+    name = alert_name(update.group)
+    if update.group.status is Status.RESOLVED:
+        return f"Alert resolved: {name}"
+    firing = update.group.count(Status.FIRING)
+    return f"Alert firing again: {name} ({firing} alert{'s' if firing != 1 else ''})"

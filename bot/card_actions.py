@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from bot import keys
+from bot import keys, timeline
 from bot.alert_groups import silence_matchers
 from bot.alertmanager_api import create_silence
+from bot.cards.alert_group import alert_name
 from bot.cards.common import slack_time
 from bot.errors import ExternalServiceError
 from bot.models import Ack, AlertGroup, Silence, Status, TriageCard
@@ -35,6 +36,7 @@ async def acknowledge(store: Store, card_id: str, user_id: str, now: datetime) -
         return CARD_GONE
     if not result.changed and earlier is not None:
         return f"Already acknowledged by <@{earlier.user_id}> at {slack_time(earlier.at)}."
+    await _to_timeline(store, result.card, "acknowledged", user_id)
     return "Acknowledged. The card shows it to everyone."
 
 
@@ -107,24 +109,10 @@ async def silence_for_an_hour(
             ],
         )
 
-    await store.mutate_card(card_id, mutate)
+    result = await store.mutate_card(card_id, mutate)
+    if result.card is not None:
+        await _to_timeline(store, result.card, f"silenced for 1h ({silence_id})", user_id)
     return f"Silenced until {slack_time(until)} (Alertmanager silence {silence_id})."
-
-
-async def declare_incident_placeholder(
-    store: Store, card_id: str, user_id: str, now: datetime
-) -> str:
-    """Incidents are a later feature; say so on the card instead of failing silently."""
-    await _add_note(
-        store,
-        card_id,
-        f"<@{user_id}> asked to declare an incident: not available in this Seawall version yet.",
-        now,
-    )
-    return (
-        "Declaring incidents from a card is not available in this version yet; nothing was "
-        "created. Open an incident channel by hand and link this card."
-    )
 
 
 async def _add_note(store: Store, card_id: str, text: str, now: datetime) -> None:
@@ -135,3 +123,20 @@ async def _add_note(store: Store, card_id: str, text: str, now: datetime) -> Non
         return CardMutation(card=card)
 
     await store.mutate_card(card_id, mutate)
+
+
+async def _to_timeline(store: Store, card: TriageCard, what: str, user_id: str) -> None:
+    """An action on a card linked to an incident joins that incident's timeline."""
+    if card.incident is None:
+        return
+    name = alert_name(card.subject) if isinstance(card.subject, AlertGroup) else card.card_id
+    text = f"Alert {what}: {name}"
+    await timeline.append(
+        store.redis,
+        store.clock,
+        card.incident.incident_id,
+        "action",
+        text,
+        actor=user_id,
+        ref=card.card_id,
+    )

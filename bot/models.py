@@ -9,7 +9,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.approvals import Approval
-from bot.incidents import Incident
+from bot.incidents import Incident, IncidentLink
 from bot.prompts import StepPrompt
 from bot.runs import PlaybookRun
 
@@ -138,6 +138,7 @@ class TriageCard(BaseModel):
     ack: Ack | None = None
     silence: Silence | None = None
     notes: list[Note] = Field(default_factory=list)
+    incident: IncidentLink | None = None  # the incident this triage card was linked to
     created_at: datetime
     updated_at: datetime
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot import card_actions
+from bot import card_actions, incident_links
 from bot.cards.common import ActionId, CardRef
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
@@ -76,9 +76,7 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         )
 
     async def declare(card_id: str, user: dict[str, Any]) -> str:
-        return await card_actions.declare_incident_placeholder(
-            deps.store, card_id, user["id"], deps.clock.now()
-        )
+        return await incident_links.declare_from_card(deps, card_id, user["id"])
 
     on_card_button(bolt, ActionId.ACK, acknowledge)
     on_card_button(bolt, ActionId.SILENCE_1H, silence)

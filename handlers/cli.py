@@ -1,4 +1,4 @@
-"""The `seawall` command: serve, worker, sandbox, check."""
+"""The `seawall` command: serve, worker, sandbox, check, postmortem."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
+from pathlib import Path
 
 import click
 import uvicorn
@@ -98,6 +99,25 @@ def sandbox(port: int, emulator_port: int, exit_after_samples: bool) -> None:
     from handlers.sandbox import run_sandbox
 
     sys.exit(asyncio.run(run_sandbox(port, emulator_port, exit_after_samples, click.echo)))
+
+
+@main.command()
+@click.argument("incident")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the Markdown here instead of printing it.",
+)
+@click.option("--force", is_flag=True, help="Replace --output if it already exists.")
+def postmortem(incident: str, output: Path | None, force: bool) -> None:
+    """Draft a Markdown postmortem of INCIDENT (e.g. 20261123-db-down) from its timeline.
+
+    Needs only REDIS_URL."""
+    from handlers.postmortem import PostmortemSettings, write_postmortem
+
+    redis_url = PostmortemSettings().redis_url
+    sys.exit(write_postmortem(redis_url, incident, output, force, click.echo))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from bot.cards.common import (
     slack_time,
     truncate,
 )
+from bot.cards.incident import incident_link_line
 from bot.models import Alert, AlertGroup, Status, TriageCard
 
 SEVERITY_ICON = {"critical": "🔴", "page": "🔴", "error": "🔴", "warning": "🟠", "info": "🔵"}
@@ -146,6 +147,9 @@ def context_lines(card: TriageCard, group: AlertGroup) -> list[str]:
         lines.append(
             f"🔕 Silenced by <@{card.silence.user_id}> until {slack_time(card.silence.until)}"
         )
+    incident = incident_link_line(card)
+    if incident:
+        lines.append(incident)
     lines.extend(f"⚠️ {note.text}" for note in card.notes)
     return [truncate(line, CONTEXT_TEXT_MAX) for line in lines]
 
@@ -156,7 +160,8 @@ def buttons(card: TriageCard, group: AlertGroup) -> list[ButtonElement]:
         elements.append(action_button(ActionId.ACK, "Acknowledge", card.card_id, "primary"))
     if group.status is Status.FIRING and card.silence is None:
         elements.append(action_button(ActionId.SILENCE_1H, "Silence 1h", card.card_id))
-    elements.append(action_button(ActionId.DECLARE_INCIDENT, "Declare incident", card.card_id))
+    if card.incident is None:
+        elements.append(action_button(ActionId.DECLARE_INCIDENT, "Declare incident", card.card_id))
     first = next(iter(_ordered_alerts(group)), None)
     runbook = group.common_annotations.get("runbook_url") or (
         first.annotations.get("runbook_url") if first else None

@@ -33,6 +33,7 @@ from bot.cards.common import (
     slack_time,
     truncate,
 )
+from bot.cards.incident import incident_link_line
 from bot.models import SentryIssue, SentryMetricAlert, TriageCard
 
 LEVEL_ICON = {"fatal": "🔴", "error": "🔴", "warning": "🟠", "info": "🔵", "debug": "🔵"}
@@ -77,6 +78,9 @@ def _ack_and_notes(card: TriageCard) -> list[str]:
     lines = []
     if card.ack:
         lines.append(f"👀 Acknowledged by <@{card.ack.user_id}> at {slack_time(card.ack.at)}")
+    incident = incident_link_line(card)
+    if incident:
+        lines.append(incident)
     lines.extend(f"⚠️ {note.text}" for note in card.notes)
     return lines
 

@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from bot.emulator.chat_methods import CHAT_METHODS
 from bot.emulator.config import EmulatorConfig
+from bot.emulator.conversation_methods import CONVERSATION_METHODS
 from bot.emulator.inspection import inspection_routes
 from bot.emulator.models import (
     EmulatedMessage,
@@ -45,7 +46,11 @@ class SlackEmulator:
         self.config = config or EmulatorConfig()
         self.on_message: MessageCallback | None = None
         self._lock = threading.Lock()
-        self._methods: dict[str, Method] = {**CHAT_METHODS, **WORKSPACE_METHODS}
+        self._methods: dict[str, Method] = {
+            **CHAT_METHODS,
+            **WORKSPACE_METHODS,
+            **CONVERSATION_METHODS,
+        }
         self._limiter = self._new_limiter()
         self._ws = Workspace(self.config)
         self._calls: list[RecordedCall] = []
@@ -102,6 +107,29 @@ class SlackEmulator:
         """Modals opened with views.open, oldest first."""
         with self._lock:
             return copy.deepcopy(self._ws.views)
+
+    def channel_id(self, name: str) -> str | None:
+        """The id of the channel called `name` (configured or created), if there is one."""
+        with self._lock:
+            return next((cid for cid, n in self._ws.channels.items() if n == name), None)
+
+    def channel_name(self, channel_id: str) -> str:
+        with self._lock:
+            return self._ws.channel_name(channel_id)
+
+    def members(self, channel_id: str) -> set[str]:
+        """Who is in the channel (conversations.create and conversations.invite change it)."""
+        with self._lock:
+            return set(self._ws.members_of(channel_id))
+
+    def pins(self, channel_id: str) -> list[str]:
+        """Timestamps of the channel's pinned messages, oldest pin first."""
+        with self._lock:
+            return list(self._ws.pins.get(channel_id, []))
+
+    def topic(self, channel_id: str) -> str:
+        with self._lock:
+            return self._ws.topics.get(channel_id, "")
 
     def dm_channel(self, user_id: str) -> str:
         """The id of the bot's DM with `user_id` (what conversations.open returns)."""

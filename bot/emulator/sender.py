@@ -73,7 +73,7 @@ class SlackSender:
 
     def _channel_name(self, channel_id: str) -> str:
         if self.emulator is not None:
-            return self.emulator.config.channels.get(channel_id, channel_id)
+            return self.emulator.channel_name(channel_id)
         return channel_id.lower()
 
     def _emulator_post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,10 @@ class Workspace:
     triggers: dict[str, float] = field(default_factory=dict)
     used_triggers: set[str] = field(default_factory=set)
     response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
+    members: dict[str, set[str]] = field(default_factory=dict)
+    channel_info: dict[str, dict[str, Any]] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)
+    pins: dict[str, list[str]] = field(default_factory=dict)
     last_ts_us: int = 0
     counter: int = 0
 
@@ -76,6 +80,11 @@ class Workspace:
         if ref in self.config.users:
             return self.dm_channel(ref)
         return None
+
+    def members_of(self, channel_id: str) -> set[str]:
+        """Who is in a channel. Configured channels start with just the bot in them (it may
+        post there); channels made with conversations.create start with their creator."""
+        return self.members.setdefault(channel_id, {self.config.bot_user_id})
 
     def channel_name(self, channel_id: str) -> str:
         return self.channels.get(channel_id, channel_id)

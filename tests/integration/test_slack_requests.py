@@ -145,17 +145,19 @@ def test_acknowledge_shows_who_on_the_card_and_a_double_click_counts_once(
     assert len(stack.emulator.message(CHANNEL, card.ts).replies) == 1
 
 
-def test_declare_incident_says_on_the_card_that_it_is_not_available_yet(
+def test_declare_incident_on_a_card_declares_one_and_shows_it_on_the_card(
     stack: SeawallStack,
 ) -> None:
     card = posted_card(stack)
     click(stack, card, ActionId.DECLARE_INCIDENT, "U0BOB")
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
+    [create] = stack.emulator.calls_to("conversations.create")
+    channel = create.response["channel"]["id"]
+    assert f"Incident <#{channel}> declared" in answer.text
     wait_until(
-        lambda: "not available in this Seawall version yet" in card_text(stack, card.ts),
-        what="placeholder note on the card",
+        lambda: f"Incident <#{channel}> declared by <@U0BOB>" in card_text(stack, card.ts),
+        what="the incident on the card",
     )
-    wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
-    assert "nothing was created" in stack.emulator.ephemerals[0].text
 
 
 def test_silence_without_alertmanager_url_explains_and_changes_nothing(
