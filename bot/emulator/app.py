@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from bot.emulator import incoming_webhooks
 from bot.emulator.chat_methods import CHAT_METHODS
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.conversation_methods import CONVERSATION_METHODS
@@ -55,6 +56,7 @@ class SlackEmulator:
         self._ws = Workspace(self.config)
         self._calls: list[RecordedCall] = []
         self._faults: list[Fault] = []
+        self._hooks: dict[str, str] = {}  # incoming webhook path -> channel id; kept by reset()
         self.app = Starlette(routes=self._routes())
 
     def _new_limiter(self) -> RateLimiter:
@@ -171,6 +173,16 @@ class SlackEmulator:
             url_id = self._ws.issue_response_url(channel, user, message_ts)
         return base_url.rstrip("/") + RESPONSE_URL_PATH + url_id
 
+    def incoming_webhook_url(self, base_url: str, channel: str) -> str:
+        """A new incoming webhook posting to `channel`, served at `base_url` + /services/..."""
+        with self._lock:
+            channel_id = self._ws.resolve_channel(channel)
+            if channel_id is None:
+                raise KeyError(f"unknown channel {channel!r}")
+            path = incoming_webhooks.new_hook_path(self.config.team_id)
+            self._hooks[path] = channel_id
+        return base_url.rstrip("/") + incoming_webhooks.PATH_PREFIX + path
+
     def post_user_message(
         self, channel: str, user: str, text: str, thread_ts: str | None = None
     ) -> EmulatedMessage:
@@ -214,6 +226,11 @@ class SlackEmulator:
         return [
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
             Route(RESPONSE_URL_PATH + "{url_id}", self._response_url, methods=["POST"]),
+            Route(
+                incoming_webhooks.PATH_PREFIX + "{team}/{hook}/{secret}",
+                self._incoming_webhook,
+                methods=["POST"],
+            ),
             *inspection_routes(self),
         ]
 
@@ -305,6 +322,46 @@ class SlackEmulator:
             notes = _frozen(result.notifications)
         self._notify(notes)
         return PlainTextResponse(result.body, status_code=result.status)
+
+    async def _incoming_webhook(self, request: Request) -> Response:
+        p = request.path_params
+        path = f"{p['team']}/{p['hook']}/{p['secret']}"
+        params = incoming_webhooks.parse_body(
+            await request.body(), request.headers.get("content-type", "")
+        )
+        retry_after: int | None = None
+        with self._lock:
+            channel = self._hooks.get(path)
+            fault = next((f for f in self._faults if f.matches(incoming_webhooks.METHOD)), None)
+            if fault is not None:
+                fault.count -= 1
+                result = incoming_webhooks.WebhookResult(fault.status, fault.body()["error"], {})
+                retry_after = fault.retry_after if fault.status == 429 else None
+            elif channel is None:
+                result = incoming_webhooks.WebhookResult(404, "no_service", {})
+            elif params is None:
+                result = incoming_webhooks.WebhookResult(400, "invalid_payload", {})
+            elif self.config.rate_limits_enabled and (
+                wait := self._limiter.acquire(POST_MESSAGE, channel)
+            ):
+                result = incoming_webhooks.WebhookResult(429, "rate_limited", params)
+                retry_after = wait
+            else:
+                result = incoming_webhooks.post(self._ws, channel, params)
+            self._calls.append(
+                RecordedCall(
+                    method=incoming_webhooks.METHOD,
+                    params=copy.deepcopy(result.params),
+                    token=None,
+                    http_status=result.status,
+                    response={"ok": result.status == 200, "body": result.body},
+                    at=self.config.wall_clock(),
+                )
+            )
+            notes = _frozen(result.notifications)
+        self._notify(notes)
+        headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
+        return PlainTextResponse(result.body, status_code=result.status, headers=headers)
 
     def snapshot_channel(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages of a channel as plain dicts (for the HTTP inspection endpoints)."""
