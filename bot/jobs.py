@@ -28,10 +28,17 @@ JOB_RETRIES = 5
 
 class JobQueue(Protocol):
     async def enqueue(
-        self, function: str, *, key: str | None = None, delay_s: float = 0.0, **kwargs: Any
+        self,
+        function: str,
+        *,
+        key: str | None = None,
+        delay_s: float = 0.0,
+        retries: int | None = None,
+        **kwargs: Any,
     ) -> bool:
         """Queue `function(**kwargs)` to run after `delay_s`. A `key` already queued or running
-        makes this a no-op (returns False): callers use keys to collapse duplicates."""
+        makes this a no-op (returns False): callers use keys to collapse duplicates. `retries`
+        (total attempts) defaults to several; 1 for work that must not be repeated."""
         ...
 
 
@@ -46,7 +53,13 @@ class SaqJobQueue:
         return cls(Queue.from_url(redis_url, name=QUEUE_NAME))
 
     async def enqueue(
-        self, function: str, *, key: str | None = None, delay_s: float = 0.0, **kwargs: Any
+        self,
+        function: str,
+        *,
+        key: str | None = None,
+        delay_s: float = 0.0,
+        retries: int | None = None,
+        **kwargs: Any,
     ) -> bool:
         job = await self.queue.enqueue(
             function,
@@ -54,7 +67,7 @@ class SaqJobQueue:
             scheduled=int(time.time() + delay_s) if delay_s > 0 else 0,
             timeout=JOB_TIMEOUT_S,
             heartbeat=JOB_HEARTBEAT_S,
-            retries=JOB_RETRIES,
+            retries=retries if retries is not None else JOB_RETRIES,
             retry_delay=1.0,
             retry_backoff=True,
             **kwargs,
@@ -79,8 +92,15 @@ class InlineJobQueue:
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def enqueue(
-        self, function: str, *, key: str | None = None, delay_s: float = 0.0, **kwargs: Any
+        self,
+        function: str,
+        *,
+        key: str | None = None,
+        delay_s: float = 0.0,
+        retries: int | None = None,
+        **kwargs: Any,
     ) -> bool:
+        del retries  # inline jobs run once
         full_key = f"{function}:{key}" if key else None
         if full_key and full_key in self._keys:
             return False

@@ -12,7 +12,6 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import card_actions, incident_links
 from bot.cards.common import ActionId, CardRef
 from bot.deps import Deps
-from bot.errors import StoreUnavailable
 
 STORE_DOWN = "Seawall cannot reach its database right now; nothing was changed. Try again shortly."
 NOT_A_CARD = "That button is not attached to a Seawall card; nothing was done."
@@ -38,29 +37,13 @@ async def tell(respond: AsyncRespond, text: str) -> None:
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-def on_card_button(bolt: AsyncApp, action: ActionId, work: CardWork) -> None:
-    """Register `work` for a card button: ack, find the card, do it, tell the clicker."""
-
-    async def listener(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        ref = card_ref(body)
-        if ref is None:
-            await tell(respond, NOT_A_CARD)
-            return
-        try:
-            text = await work(ref.c, body["user"])
-        except StoreUnavailable:
-            text = STORE_DOWN
-        await tell(respond, text)
-
-    bolt.action(action.value)(listener)
-
-
 def user_name(user: dict[str, Any]) -> str:
     return str(user.get("username") or user.get("name") or user["id"])
 
 
-def register(bolt: AsyncApp, deps: Deps) -> None:
+def buttons(deps: Deps) -> dict[ActionId, CardWork]:
+    """The triage-card buttons (run by the worker: handlers/card_buttons.py)."""
+
     async def acknowledge(card_id: str, user: dict[str, Any]) -> str:
         return await card_actions.acknowledge(deps.store, card_id, user["id"], deps.clock.now())
 
@@ -78,10 +61,14 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
     async def declare(card_id: str, user: dict[str, Any]) -> str:
         return await incident_links.declare_from_card(deps, card_id, user["id"])
 
-    on_card_button(bolt, ActionId.ACK, acknowledge)
-    on_card_button(bolt, ActionId.SILENCE_1H, silence)
-    on_card_button(bolt, ActionId.DECLARE_INCIDENT, declare)
+    return {
+        ActionId.ACK: acknowledge,
+        ActionId.SILENCE_1H: silence,
+        ActionId.DECLARE_INCIDENT: declare,
+    }
 
+
+def register(bolt: AsyncApp, deps: Deps) -> None:
     # Link buttons open a URL in the browser, but Slack still sends an interaction that must
     # be acknowledged, or the user sees a warning icon.
     @bolt.action(re.compile(re.escape(ActionId.LINK_PREFIX.value) + ".*"))

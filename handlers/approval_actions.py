@@ -12,7 +12,7 @@ from bot.cards.approval import read_checklist_click
 from bot.cards.common import ActionId
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
-from handlers.actions import NOT_A_CARD, STORE_DOWN, on_card_button, tell
+from handlers.actions import NOT_A_CARD, STORE_DOWN, CardWork, tell
 from handlers.reactions import USER_ID
 
 NOT_A_PERSON = "Seawall could not tell who clicked; nothing was recorded."
@@ -38,7 +38,7 @@ def checklist_click(body: dict[str, Any]) -> tuple[str, str, dict[int, bool]] | 
     return str(container["channel_id"]), str(container["message_ts"]), changes
 
 
-def register(bolt: AsyncApp, deps: Deps) -> None:
+def buttons(deps: Deps) -> dict[ActionId, CardWork]:
     async def approve(card_id: str, user: dict[str, Any]) -> str:
         user_id = person(user)
         if user_id is None:
@@ -53,9 +53,14 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         user_id = person(user)
         return await approval_flow.cancel(deps, card_id, user_id) if user_id else NOT_A_PERSON
 
-    on_card_button(bolt, ActionId.APPROVE, approve)
-    on_card_button(bolt, ActionId.APPROVAL_DONE, mark_done)
-    on_card_button(bolt, ActionId.APPROVAL_CANCEL, cancel)
+    return {
+        ActionId.APPROVE: approve,
+        ActionId.APPROVAL_DONE: mark_done,
+        ActionId.APPROVAL_CANCEL: cancel,
+    }
+
+
+def register(bolt: AsyncApp, deps: Deps) -> None:
 
     async def checklist(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()

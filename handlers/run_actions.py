@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot.cards.common import ActionId
 from bot.deps import Deps
-from handlers.actions import CardWork, on_card_button
+from handlers.actions import CardWork
 from playbooks.engine import abort_run, decide_interrupted
 
 RUN_PREFIX = "run-"
 
 
-def register(bolt: AsyncApp, deps: Deps) -> None:
+def buttons(deps: Deps) -> dict[ActionId, CardWork]:
     async def may_decide(user_id: str, requested_by: str) -> bool:
         # The operator who started it, or anyone allowed to approve risky changes.
         return user_id == requested_by or user_id in deps.config.approvers.users
@@ -42,6 +40,8 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
             return "This run has already ended; nothing was changed."
         return "Aborted: no further step will start (a step already running finishes first)."
 
-    on_card_button(bolt, ActionId.RUN_RERUN, decision("rerun"))
-    on_card_button(bolt, ActionId.RUN_SKIP, decision("skip"))
-    on_card_button(bolt, ActionId.RUN_ABORT, abort)
+    return {
+        ActionId.RUN_RERUN: decision("rerun"),
+        ActionId.RUN_SKIP: decision("skip"),
+        ActionId.RUN_ABORT: abort,
+    }

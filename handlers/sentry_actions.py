@@ -1,19 +1,17 @@
-"""The Sentry buttons on issue cards (acked first by handlers.actions.on_card_button)."""
+"""The Sentry buttons on issue cards (acked, then run by the worker: card_buttons.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
-
 from bot import sentry_actions
 from bot.cards.common import ActionId
 from bot.deps import Deps
 from bot.sentry_actions import SentryAccess, StatusChange
-from handlers.actions import CardWork, on_card_button
+from handlers.actions import CardWork
 
 
-def register(bolt: AsyncApp, deps: Deps) -> None:
+def buttons(deps: Deps) -> dict[ActionId, CardWork]:
     def change_status(change: StatusChange) -> CardWork:
         async def work(card_id: str, user: dict[str, Any]) -> str:
             settings = deps.settings
@@ -26,5 +24,7 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
 
         return work
 
-    on_card_button(bolt, ActionId.SENTRY_RESOLVE, change_status(sentry_actions.RESOLVE))
-    on_card_button(bolt, ActionId.SENTRY_IGNORE_1H, change_status(sentry_actions.IGNORE_1H))
+    return {
+        ActionId.SENTRY_RESOLVE: change_status(sentry_actions.RESOLVE),
+        ActionId.SENTRY_IGNORE_1H: change_status(sentry_actions.IGNORE_1H),
+    }

@@ -1,7 +1,8 @@
 """The step-back prompt's buttons and its type-the-name modal.
 
-Confirm and Cancel go through `on_card_button` (ack first). A high-risk Confirm needs the
-click's trigger_id to open a modal, so it has its own listener; the modal's submission is
+Confirm and Cancel are card buttons (handlers/card_buttons.py: ack, then the worker). A
+high-risk Confirm needs the click's trigger_id to open a modal, so it has its own listener
+(trigger ids expire in seconds: no queue hop there); the modal's submission is
 checked before it is acknowledged, because a wrong name must come back as an error in the
 modal itself (`response_action: errors`), which only the ack can carry.
 """
@@ -19,7 +20,7 @@ from bot.cards.common import ActionId
 from bot.cards.prompt import TYPED_ACTION, TYPED_BLOCK, TYPED_CONFIRM_CALLBACK, typed_confirm_view
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
-from handlers.actions import NOT_A_CARD, STORE_DOWN, card_ref, on_card_button, tell
+from handlers.actions import NOT_A_CARD, STORE_DOWN, CardWork, card_ref, tell
 
 log = logging.getLogger("seawall.step_back")
 
@@ -36,15 +37,17 @@ def typed_value(view: dict[str, Any]) -> str:
     return str(field.get("value") or "")
 
 
-def register(bolt: AsyncApp, deps: Deps) -> None:
+def buttons(deps: Deps) -> dict[ActionId, CardWork]:
     async def confirm(card_id: str, user: dict[str, Any]) -> str:
         return (await step_back.confirm(deps, card_id, user["id"])).text
 
     async def cancel(card_id: str, user: dict[str, Any]) -> str:
         return (await step_back.cancel(deps, card_id, user["id"])).text
 
-    on_card_button(bolt, ActionId.PROMPT_CONFIRM, confirm)
-    on_card_button(bolt, ActionId.PROMPT_CANCEL, cancel)
+    return {ActionId.PROMPT_CONFIRM: confirm, ActionId.PROMPT_CANCEL: cancel}
+
+
+def register(bolt: AsyncApp, deps: Deps) -> None:
 
     @bolt.action(ActionId.PROMPT_CONFIRM_TYPED.value)
     async def open_typed_confirm(

@@ -33,10 +33,11 @@ SWEEP_TIMERS: PartialTimersDict = {"sweep": 2, "schedule": 1, "abort": 1, "worke
 def job_functions() -> dict[str, JobFn]:
     """Every job any module defines (each exposes JOBS = {name: fn(deps, **kwargs)})."""
     from bot import approval_flow, incident_flow, step_back
+    from handlers import card_buttons
     from playbooks import engine
 
     functions: dict[str, JobFn] = {}
-    for module in (engine, step_back, incident_flow, approval_flow):
+    for module in (engine, step_back, incident_flow, approval_flow, card_buttons):
         functions.update(module.JOBS)
     return functions
 

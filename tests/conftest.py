@@ -74,7 +74,7 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
         *,
         emulator: EmulatorConfig | None = None,
         poster: bool = True,
-        worker: bool = False,
+        worker: bool = True,
         file_config: FileConfig | None = None,
         **settings: Any,
     ) -> SeawallStack:

@@ -136,9 +136,13 @@ def test_a_double_submitted_declare_creates_one_incident(make_stack: Any) -> Non
     )
     assert answers
     wait_until(lambda: created_channels(stack), what="the incident channel")
-    assert len(created_channels(stack)) == 1
-    open_ids = stack.server.run_coroutine(stack.deps.redis.zrange(keys.OPEN_INCIDENTS, 0, -1))
+    # The channel exists a moment before the declaration finishes recording the incident.
+    open_ids = wait_until(
+        lambda: stack.server.run_coroutine(stack.deps.redis.zrange(keys.OPEN_INCIDENTS, 0, -1)),
+        what="the open incident",
+    )
     assert len(open_ids) == 1
+    assert len(created_channels(stack)) == 1
 
 
 def test_a_retried_declare_with_the_same_trigger_id_creates_one_incident(
