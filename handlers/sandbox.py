@@ -21,8 +21,10 @@ from bot.config import Settings
 from bot.deps import Deps
 from bot.emulator import EmulatedMessage, EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.render import render_message
+from bot.jobs import InlineJobQueue
 from handlers.app import create_app
 from handlers.sandbox_samples import alertmanager_samples, resolved_sample
+from handlers.worker import bind_inline_jobs
 
 TOKEN = "xoxb-sandbox"
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -87,7 +89,9 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
     )
     emulator.on_message = _printer(echo, color=sys.stdout.isatty())
     settings = sandbox_settings(port, emulator_port)
-    deps = Deps.connect(settings, redis=FakeAsyncRedis(decode_responses=True))
+    jobs = InlineJobQueue()
+    deps = Deps.connect(settings, redis=FakeAsyncRedis(decode_responses=True), jobs=jobs)
+    bind_inline_jobs(deps, jobs)  # buttons, playbook steps and timers run in this process
     servers = [_server(emulator.app, emulator_port), _server(create_app(settings, deps), port)]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
