@@ -15,7 +15,7 @@ from tests.conftest import StackFactory
 from tests.fixtures.sample_playbook import counter
 from tests.support.stack import CHANNEL, SeawallStack, click
 from tests.support.waiting import wait_until
-from tests.support.workers import WorkerProcess
+from tests.support.workers import WorkerProcess, worker_env
 
 pytestmark = pytest.mark.integration
 
@@ -165,17 +165,7 @@ def two_workers(
     stack = make_stack(worker=False, file_config=CONFIG)
     config = tmp_path / "seawall.yml"
     config.write_text(f"playbook_modules: [{SAMPLE}]\n")
-    s = stack.deps.settings
-    env = {
-        "SLACK_BOT_TOKEN": s.slack_bot_token,
-        "SLACK_SIGNING_SECRET": s.slack_signing_secret,
-        "SLACK_API_URL": s.slack_api_url,
-        "SEAWALL_CHANNEL": s.seawall_channel,
-        "REDIS_URL": s.redis_url,
-        "ALERTMANAGER_WEBHOOK_TOKEN": s.alertmanager_webhook_token,
-        "SEAWALL_CONFIG": str(config),
-        "SEAWALL_POST_INTERVAL": "0.05",
-    }
+    env = worker_env(stack.deps.settings, config)
     workers = [WorkerProcess(tmp_path, env, name) for name in ("a", "b")]
     for worker in workers:
         worker.start()

@@ -67,3 +67,18 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+
+
+def worker_env(settings: object, config_path: Path) -> dict[str, str]:
+    """The environment a `seawall worker` needs to join a test stack (its Settings)."""
+    s = settings
+    return {
+        "SLACK_BOT_TOKEN": s.slack_bot_token,  # type: ignore[attr-defined]
+        "SLACK_SIGNING_SECRET": s.slack_signing_secret,  # type: ignore[attr-defined]
+        "SLACK_API_URL": s.slack_api_url,  # type: ignore[attr-defined]
+        "SEAWALL_CHANNEL": s.seawall_channel,  # type: ignore[attr-defined]
+        "REDIS_URL": s.redis_url,  # type: ignore[attr-defined]
+        "ALERTMANAGER_WEBHOOK_TOKEN": s.alertmanager_webhook_token,  # type: ignore[attr-defined]
+        "SEAWALL_CONFIG": str(config_path),
+        "SEAWALL_POST_INTERVAL": "0.05",
+    }
