@@ -34,3 +34,16 @@ def test_readme_shows_the_two_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert "make demo" in text
     assert "make test" in text
+
+
+def test_the_readme_config_file_example_is_valid() -> None:
+    import yaml
+
+    from bot.config import FileConfig
+
+    text = README.read_text(encoding="utf-8")
+    after = text.split("The YAML file named by `SEAWALL_CONFIG`", 1)[1]
+    block = after.split("```yaml\n", 1)[1].split("```", 1)[0]
+    config = FileConfig.model_validate(yaml.safe_load(block))
+    assert config.approvers.users == ["U0123ALICE"]
+    assert config.playbooks["quarantine"]["backend"] == "web"
