@@ -42,9 +42,10 @@ def _number_to_text(value: object) -> object:
     return value
 
 
-# An id that becomes part of a card id, a Redis key and a Sentry API URL.
-SentryId = Annotated[str, BeforeValidator(_number_to_text), Field(pattern=r"^[A-Za-z0-9]{1,64}$")]
-LooseId = Annotated[str, BeforeValidator(_number_to_text), Field(max_length=200)]
+# An id that becomes part of a card id, a Redis key and a Sentry API URL. The constraint
+# comes before the validator so that the JSON schema (GET /openapi.json) shows it too.
+SentryId = Annotated[str, Field(pattern=r"^[A-Za-z0-9]{1,64}$"), BeforeValidator(_number_to_text)]
+LooseId = Annotated[str, Field(max_length=200), BeforeValidator(_number_to_text)]
 
 
 def _cut(value: object) -> object:
