@@ -24,13 +24,12 @@ from handlers import (
     actions,
     alertmanager,
     approval_actions,
+    card_buttons,
     commands,
     incident_commands,
     openapi,
     reactions,
-    run_actions,
     sentry,
-    sentry_actions,
     step_back_actions,
 )
 from handlers.http_edge import MAX_BODY_BYTES
@@ -49,8 +48,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     incident_commands.register(bolt, deps)
     actions.register(bolt, deps)
     step_back_actions.register(bolt, deps)
-    sentry_actions.register(bolt, deps)
-    run_actions.register(bolt, deps)
+    card_buttons.register(bolt, deps)
     approval_actions.register(bolt, deps)
     reactions.register(bolt, deps)
     slack = AsyncSlackRequestHandler(bolt)
