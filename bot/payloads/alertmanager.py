@@ -7,10 +7,11 @@ those shapes and nothing looser: labels and annotations are string maps, times a
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from bot.payloads.times import UtcDatetime
 
 AlertStatusText = Literal["firing", "resolved"]
 
@@ -29,8 +30,8 @@ class AlertmanagerAlert(BaseModel):
     status: AlertStatusText | None = None
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    starts_at: datetime = Field(alias="startsAt")
-    ends_at: datetime | None = Field(default=None, alias="endsAt")
+    starts_at: UtcDatetime = Field(alias="startsAt")
+    ends_at: UtcDatetime | None = Field(default=None, alias="endsAt")
     generator_url: str = Field(default="", alias="generatorURL", max_length=8192)
     fingerprint: str | None = Field(default=None, max_length=128)
 

@@ -10,10 +10,11 @@ and constrain what later becomes a card id or part of a URL.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from bot.payloads.times import UtcDatetime
 
 # Which (resource, action) pairs Seawall acts on; every other delivery is acknowledged and
 # ignored. Sentry's code names the issue action "ignored", its docs "archived": both count.
@@ -121,8 +122,8 @@ class SentryIssuePayload(_Loose):
     substatus: str | None = Field(default=None, max_length=64)
     count: int | None = Field(default=None, ge=0)  # a numeric string on the wire
     user_count: int | None = Field(default=None, alias="userCount", ge=0)
-    first_seen: datetime | None = Field(default=None, alias="firstSeen")
-    last_seen: datetime | None = Field(default=None, alias="lastSeen")
+    first_seen: UtcDatetime | None = Field(default=None, alias="firstSeen")
+    last_seen: UtcDatetime | None = Field(default=None, alias="lastSeen")
     permalink: Url = None
     web_url: Url = None
     project: SentryProjectRef | None = None
@@ -172,8 +173,8 @@ class SentryEvent(_Loose):
     environment: Text | None = None
     release: Text | None = None
     project: LooseId | None = None  # an integer project id, never the slug
-    timestamp: datetime | None = None  # float epoch seconds
-    occurred: datetime | None = Field(default=None, alias="datetime")
+    timestamp: UtcDatetime | None = None  # float epoch seconds
+    occurred: UtcDatetime | None = Field(default=None, alias="datetime")
     tags: Annotated[list[tuple[str, str]], BeforeValidator(_tag_pairs)] = Field(
         default_factory=list
     )
@@ -222,9 +223,9 @@ class SentryMetricAlertPayload(_Loose):
     # `status` and `type` are Sentry's internal numbers; the delivery's `action` names the
     # status in words, so they are not read (and cannot make a delivery fail).
     projects: list[str] = Field(default_factory=list)
-    date_started: datetime | None = None
-    date_detected: datetime | None = None
-    date_closed: datetime | None = None
+    date_started: UtcDatetime | None = None
+    date_detected: UtcDatetime | None = None
+    date_closed: UtcDatetime | None = None
     alert_rule: SentryAlertRule | None = None
 
 
