@@ -138,7 +138,11 @@ def apply_issue_webhook(
     issue.last_seen = _max(issue.last_seen, raw.last_seen)
     issue.first_seen = _min(issue.first_seen, raw.first_seen)
     issue.web_url = raw.web_url or raw.permalink or issue.web_url or fallback_url
-    issue.assigned_to = assignee_label(raw.assigned_to, hook.data.assignee)
+    assignee = assignee_label(raw.assigned_to, hook.data.assignee)
+    # `created` is the first thing Sentry says about an issue, so after any other delivery it
+    # is a late retry whose snapshot is older: it may fill in an assignee, never drop one.
+    if hook.action != "created" or issue.assigned_to is None:
+        issue.assigned_to = assignee
 
     new_status = STATUS_BY_ACTION.get(hook.action)
     if new_status is not None:
