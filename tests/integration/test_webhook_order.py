@@ -73,13 +73,13 @@ def sentry(
     return "/webhooks/sentry", raw, sentry_headers(raw, resource, SENTRY_SECRET, request_id)
 
 
-def settled(stack: SeawallStack, count: int) -> list[EmulatedMessage] | None:
-    """The channel's messages once there are `count` and the outbox is empty."""
+def settled(stack: SeawallStack, count: int) -> list[EmulatedMessage]:
+    """The channel's messages once there are `count` and the outbox is empty, else []."""
     messages = stack.messages()
     if len(messages) != count:
-        return None
+        return []
     pending = stack.server.run_coroutine(stack.deps.store.outbox_size(CHANNEL))
-    return messages if pending == 0 else None
+    return messages if pending == 0 else []
 
 
 def header(message: EmulatedMessage) -> str:
@@ -153,7 +153,7 @@ def test_a_new_occurrence_wins_over_late_deliveries_of_the_old_one_in_any_order(
             group_payload(name, alerts=1, starts_at=LATER),
         ]
         deliveries.append([alertmanager(sequence[j]) for j in order for _ in range(2)])
-    # Each group's deliveries keep their order; groups are interleaved.
+    # Groups are interleaved; a group's deliveries leave in its order and race their retries.
     post_all(stack, [d for batch in zip(*deliveries, strict=True) for d in batch])
 
     messages = wait_until(lambda: settled(stack, len(orders)), timeout=30, what="all cards")

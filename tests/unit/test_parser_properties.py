@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import re
+import shlex
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, TypeVar, cast
@@ -35,8 +37,12 @@ from bot.payloads.sentry import (
 from bot.sentry_issues import apply_event_alert, apply_issue_webhook, apply_metric_alert
 from handlers.http_edge import Rejection, parse_model
 from handlers.sentry import SentryHook, parse_hook
+from playbooks.catalog.quarantine import PLAYBOOK as QUARANTINE
+from playbooks.definition import Playbook
+from playbooks.params import ParamError, parse_params
 from tests.fixtures.alertmanager_payloads import QUIRKS as AM_QUIRKS
 from tests.fixtures.alertmanager_payloads import group_payload
+from tests.fixtures.sample_playbook import PLAYBOOKS as SAMPLE_PLAYBOOKS
 from tests.fixtures.sentry_payloads import (
     IGNORED,
     event_alert_body,
@@ -315,3 +321,62 @@ def test_mutated_sentry_deliveries_are_refused_or_become_a_renderable_card(
         subject = fold(subject, hook)
         if subject is not None:
             render("sentry-card", subject)
+
+
+# --- slash-command text -> playbook parameters -----------------------------------------------
+
+SAFE_TARGET = re.compile(r"^[a-z0-9.-]{1,253}$")
+SHELL_METACHARACTERS = ";|&$`<> \n\t"
+PLAYBOOKS = [QUARANTINE, *SAMPLE_PLAYBOOKS]
+
+command_words = st.lists(
+    st.sampled_from(["web-1", "target=", "pause=", "--", "=", '"', "'", "\\", "<!channel>"])
+    | st.text(max_size=15),
+    max_size=6,
+).map(" ".join)
+host_parts = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=20)
+quotings = st.sampled_from(
+    [
+        lambda word: word,
+        shlex.quote,
+        lambda word: f'"{word}"',
+        lambda word: f"target={shlex.quote(word)}",
+    ]
+)
+
+
+def parsed(playbook: Playbook, text: str) -> BaseModel | ParamError:
+    try:
+        return parse_params(playbook, text)
+    except ParamError as error:
+        return error
+
+
+@pytest.mark.parametrize("playbook", PLAYBOOKS, ids=lambda p: p.name)
+@HOSTILE
+@given(text=st.text(max_size=200) | command_words)
+def test_any_command_text_gives_safe_parameters_or_problems_without_markup(
+    playbook: Playbook, text: str
+) -> None:
+    result = parsed(playbook, text)
+    if isinstance(result, ParamError):
+        assert result.problems
+        for problem in result.problems:
+            assert "<" not in problem
+            assert ">" not in problem
+    else:
+        assert SAFE_TARGET.fullmatch(result.model_dump()["target"])
+
+
+@HOSTILE
+@given(
+    left=host_parts,
+    bad=st.text(alphabet=SHELL_METACHARACTERS, min_size=1, max_size=5),
+    right=host_parts,
+    quote=quotings,
+)
+def test_a_target_with_shell_metacharacters_is_always_rejected(
+    left: str, bad: str, right: str, quote: Callable[[str], str]
+) -> None:
+    result = parsed(QUARANTINE, quote(left + bad + right))
+    assert isinstance(result, ParamError), result
