@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot import keys, timeline
+from bot import incident_flow, keys, timeline
 from bot.deps import Deps
 from bot.models import TriageCard
 from bot.runs import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
@@ -67,14 +67,9 @@ async def start_run(
         updated_at=now,
     )
     await deps.store.mutate_card(card.card_id, lambda _: CardMutation(card=card))
-    await timeline.record(
-        deps,
-        incident_id,
-        "step",
-        f"Playbook {playbook.name} started (run {run.run_id})",
-        actor=requested_by,
-        ref=run.run_id,
-    )
+    started = f"Playbook {playbook.name} started (run {run.run_id})"
+    if incident_id is not None:
+        await incident_flow.link_run(deps, incident_id, run.run_id, started, requested_by)
     await deps.jobs.enqueue("advance_run", run_id=run.run_id)
     return run
 

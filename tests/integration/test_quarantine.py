@@ -113,3 +113,44 @@ def test_a_target_that_could_reach_a_shell_is_refused_before_anything_starts(
     assert answer.text.startswith("Nothing was started")
     assert stack.messages(CHANNEL) == []
     assert state(haproxy, "web-1") == "UP"
+
+
+def test_quarantine_inside_an_incident_shows_on_its_card_and_timeline(
+    stack: SeawallStack, haproxy: HAProxyServer
+) -> None:
+    from bot.incident_flow import incident_for_channel
+    from bot.timeline import read
+
+    stack.sender.slash_command("/incident", "declare web-3 is flapping", user_id=OPERATOR)
+    created = wait_until(
+        lambda: [
+            c for c in stack.emulator.calls_to("conversations.create") if c.response.get("ok")
+        ],
+        what="the incident channel",
+    )
+    channel = created[0].response["channel"]["id"]
+    incident = wait_until(
+        lambda: stack.server.run_coroutine(incident_for_channel(stack.deps, channel)),
+        what="the incident",
+    )
+    stack.sender.slash_command(
+        "/incident", "quarantine web-3", user_id=OPERATOR, channel_id=channel
+    )
+    entries = wait_until(
+        lambda: [
+            e
+            for e in stack.server.run_coroutine(read(stack.deps, incident.incident_id))
+            if "Playbook quarantine started" in e.text
+        ],
+        what="the run in the timeline",
+    )
+    run_id = entries[0].ref
+    card_id = f"incident-{incident.incident_id}"
+
+    def incident_card_text() -> str:
+        where = stack.server.run_coroutine(stack.deps.store.card_message(card_id))
+        message = stack.emulator.message(*where) if where else None
+        return json.dumps(message.blocks) if message else ""
+
+    wait_until(lambda: run_id in incident_card_text(), what="the run on the incident card")
+    assert "Playbook runs" in incident_card_text()
