@@ -10,7 +10,6 @@ leaves the outbox only once Slack shows the revision that was rendered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -77,6 +76,10 @@ class OutboundPoster:
         self.metrics = metrics
         self.post_interval_ms = int(post_interval_s * 1000)
         self._busy: set[str] = set()
+        # Channel leases this poster could not release because Redis was unreachable. With a
+        # persistent Redis they survive its restart, so they are released on the next drain
+        # rather than left to block the channel until their TTL runs out.
+        self._unreleased: dict[str, str] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; survives Redis and Slack outages by waiting them out."""
@@ -101,6 +104,13 @@ class OutboundPoster:
     async def drain_channel(self, channel: str) -> None:
         """Sync the channel's dirty cards while holding its lease (at most LEASE_HOLD_S)."""
         lease_key = keys.channel_lease(channel)
+        stale = self._unreleased.pop(channel, None)
+        if stale is not None:
+            try:
+                await self.store.release_lease(lease_key, stale)  # only if it is still ours
+            except REDIS_ERRORS:
+                self._unreleased[channel] = stale
+                raise
         token = await self.store.acquire_lease(lease_key, keys.CHANNEL_LEASE_MS)
         if token is None:
             return
@@ -109,8 +119,10 @@ class OutboundPoster:
         except REDIS_ERRORS as exc:
             log.warning("poster: Redis unavailable while draining %s: %s", channel, exc)
         finally:
-            with contextlib.suppress(*REDIS_ERRORS):  # the lease expires by itself anyway
+            try:
                 await self.store.release_lease(lease_key, token)
+            except REDIS_ERRORS:
+                self._unreleased[channel] = token
 
     async def _drain_holding_lease(self, channel: str, lease_key: str, token: str) -> None:
         deadline = time.monotonic() + LEASE_HOLD_S
@@ -182,8 +194,9 @@ class OutboundPoster:
             return await self._on_error(card, "chat.postMessage", exc)
         except (ClientError, TimeoutError) as exc:
             return await self._on_network_error(card, "chat.postMessage", exc)
-        await self.store.set_card_message(card.card_id, card.channel, str(response["ts"]))
-        await self.store.set_posted_revision(card.card_id, card.revision)
+        ts = str(response["ts"])
+        await self._until_stored(self.store.set_card_message, card.card_id, card.channel, ts)
+        await self._until_stored(self.store.set_posted_revision, card.card_id, card.revision)
         await self.store.pause(keys.channel_pause(card.channel), self.post_interval_ms)
         self.metrics.cards_posted.inc()
         return DONE
@@ -235,10 +248,30 @@ class OutboundPoster:
                 return await self._on_error(card, "chat.postMessage", exc)
             except (ClientError, TimeoutError) as exc:
                 return await self._on_network_error(card, "chat.postMessage", exc)
-            await self.store.pop_reply(card.card_id)
+            await self._until_stored(self._pop_posted_reply, card.card_id, reply.reply_id)
             await self.store.pause(keys.channel_pause(card.channel), self.post_interval_ms)
             self.metrics.thread_replies.inc()
         return DONE
+
+    async def _pop_posted_reply(self, card_id: str, reply_id: str) -> None:
+        # Only if it is still first: a pop that went through before Redis dropped the
+        # connection must not be repeated on the next reply. Only the lease holder pops.
+        head = await self.store.next_reply(card_id)
+        if head is not None and head.reply_id == reply_id:
+            await self.store.pop_reply(card_id)
+
+    async def _until_stored(self, write: Callable[..., Awaitable[object]], *args: object) -> None:
+        """Record what Slack now shows, waiting out a Redis outage: given up, the card or reply
+        would be posted a second time once Redis is back (a storm makes that likely)."""
+        delay = 0.1
+        while True:
+            try:
+                await write(*args)
+                return
+            except REDIS_ERRORS as exc:
+                log.warning("poster: Redis unavailable after a Slack post (%s); retrying", exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _call(
         self, method: str, fn: Callable[..., Awaitable[AsyncSlackResponse]], **kwargs: object
