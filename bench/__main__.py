@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from bench import ack_latency
+import time
+
+from bench import ack_latency, ingest, memory, storm
 
 
 def main() -> None:
-    ack_latency.main()
+    started = time.monotonic()
+    for name, run in (
+        ("ack latency", ack_latency.main),
+        ("ingest", ingest.main),
+        ("storm", lambda: storm.main([])),
+        ("memory", memory.main),
+    ):
+        began = time.monotonic()
+        run()
+        print(f"({name}: {time.monotonic() - began:.0f} s)\n", flush=True)
+    print(f"all benchmarks: {time.monotonic() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -76,13 +76,23 @@ class BenchStack:
         return worker
 
     def close(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-        if self.web is not None:
-            self.web.terminate()
-            self.web.wait(10)
-        self.emulator_server.stop()
-        self.redis.stop()
+        """Stop everything this stack started, by PID, even if one part is slow to stop."""
+        try:
+            for worker in self.workers:
+                worker.stop()
+            if self.web is not None:
+                self.web.terminate()
+                try:
+                    self.web.wait(10)
+                except subprocess.TimeoutExpired:
+                    # Still finishing background work (e.g. response_url posts): stop it now.
+                    self.web.kill()
+                    self.web.wait(10)
+        finally:
+            try:
+                self.emulator_server.stop()
+            finally:
+                self.redis.stop()
 
 
 def start_stack(emulator_config: EmulatorConfig | None = None) -> BenchStack:

@@ -1,0 +1,141 @@
+"""Ingest throughput: Alertmanager webhook deliveries per second into one `seawall serve`.
+
+Each delivery is what Alertmanager sends for a group (1-20 alerts, ~4.5 KB on average),
+authenticated, parsed, de-duplicated and written to Redis in one transaction (card JSON,
+revision, outbox). A worker runs beside it, posting cards at Slack's pace, as in production.
+Beside it, in the same run, on the same server and port: GET /healthz, the hello-world
+ceiling of this process on this machine, and deliveries Seawall has already applied
+(answered from the dedup key). Each row is bounded by a request count and a time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+from dataclasses import dataclass
+
+from bench import http_load
+from bench.procstat import cpu_seconds
+from bench.stack import WEBHOOK_TOKEN, BenchStack, start_stack
+from tests.fixtures.alertmanager_payloads import group_payload
+
+LEVELS = (1, 8, 32)
+GROUPS = 250  # cards per level; each later delivery of a group updates its card
+ROUNDS = 20  # deliveries per group at most; alert counts differ per round, so none repeat
+SECONDS = 6.0  # per row
+HELLO_MAX, WEBHOOK_MAX = 20_000, GROUPS * ROUNDS
+WEBHOOK_PATH = "/webhooks/alertmanager"
+HELLO, NEW, DUPLICATE = "hello-world GET /healthz", "webhook, new state", "webhook, duplicate"
+
+
+@dataclass
+class Row:
+    name: str
+    clients: int
+    load: http_load.LoadResult
+    alerts: int  # alerts carried by the requests that were answered
+    web_cpu_s: float
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.web_cpu_s / self.load.count if self.load.count else float("nan")
+
+
+def deliveries(level: int, seed: int) -> tuple[list[bytes], list[int]]:
+    """GROUPS x ROUNDS distinct deliveries (round-major: every card exists after round 0)."""
+    host = "127.0.0.1"
+    headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
+    rng = random.Random(seed)
+    offsets = [rng.randrange(20) for _ in range(GROUPS)]
+    requests, sizes = [], []
+    for r in range(ROUNDS):
+        for g in range(GROUPS):
+            alerts = 1 + (offsets[g] + r) % 20  # uniform over 1..20, distinct per round
+            body = group_payload(
+                f"Ingest{level}x{g:03d}", alerts=alerts, extra_labels={"team": "bench"}
+            )
+            requests.append(http_load.post_json(WEBHOOK_PATH, host, body, headers))
+            sizes.append(alerts)
+    return requests, sizes
+
+
+async def measure_row(
+    stack: BenchStack, name: str, clients: int, requests: list[bytes], sizes: list[int], cap: int
+) -> Row:
+    assert stack.web is not None
+    pid = stack.web.pid
+    before = cpu_seconds(pid)
+    load = await http_load.run(
+        stack.web_port,
+        lambda i: requests[i % len(requests)],
+        clients=clients,
+        total=cap,
+        seconds=SECONDS,
+    )
+    cpu = cpu_seconds(pid) - before
+    alerts = sum(sizes[i % len(sizes)] for i in range(load.count))
+    return Row(name, clients, load, alerts, cpu)
+
+
+async def run_levels(stack: BenchStack) -> list[Row]:
+    hello = [http_load.get("/healthz", "127.0.0.1")]
+    rows = []
+    for clients in LEVELS:
+        requests, sizes = deliveries(clients, seed=clients)
+        # Warm-up (not counted): connections, imports, Redis scripts, pydantic caches.
+        await http_load.run(
+            stack.web_port, lambda i: hello[0], clients=clients, total=50, seconds=5
+        )
+        rows.append(await measure_row(stack, HELLO, clients, hello, [0], HELLO_MAX))
+        fresh = await measure_row(stack, NEW, clients, requests, sizes, WEBHOOK_MAX)
+        rows.append(fresh)
+        # The same deliveries again, as an HA pair of Alertmanagers or a retry would send them.
+        applied, applied_sizes = requests[: fresh.load.count], sizes[: fresh.load.count]
+        rows.append(
+            await measure_row(stack, DUPLICATE, clients, applied, applied_sizes, WEBHOOK_MAX)
+        )
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        f"{'request':26} {'clients':>7} {'n':>6} {'req/s':>7} {'alerts/s':>8} {'p50 ms':>7}"
+        f" {'p99 ms':>7} {'vs hello':>8} {'web CPU':>7} {'CPU ms/req':>10} {'non-200':>7}"
+    ]
+    hello = {r.clients: r.load.per_second for r in rows if r.name == HELLO}
+    for r in rows:
+        errors = sum(n for status, n in r.load.statuses.items() if status != 200)
+        alerts = f"{r.alerts / r.load.elapsed_s:>8.0f}" if r.alerts else f"{'-':>8}"
+        lines.append(
+            f"{r.name:26} {r.clients:>7} {r.load.count:>6} {r.load.per_second:>7.0f} {alerts}"
+            f" {statistics.median(r.load.latencies_ms):>7.1f} {r.load.pct(0.99):>7.1f}"
+            f" {r.load.per_second / hello[r.clients]:>8.3f}"
+            f" {r.web_cpu_s / r.load.elapsed_s:>7.0%} {r.cpu_ms_per_request:>10.2f} {errors:>7}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> dict[str, object]:
+    stack = start_stack()
+    try:
+        stack.start_web()
+        stack.start_worker("poster")
+        rows = asyncio.run(run_levels(stack))
+    finally:
+        stack.close()
+    print(
+        "Ingest: Alertmanager deliveries (1-20 alerts, mean 10.5) into one `seawall serve`,"
+        f" {SECONDS:.0f} s or {WEBHOOK_MAX} requests per row"
+    )
+    print(table(rows))
+    best = max(r.load.per_second for r in rows if r.name == NEW)
+    print(
+        f"best sustained: {best:.0f} new deliveries/s. web CPU: share of one core the web process"
+        " used (it is one process: 100% is its ceiling); CPU ms/req: its CPU time per request."
+    )
+    return {"rows": rows, "best_deliveries_per_s": best}
+
+
+if __name__ == "__main__":
+    main()
