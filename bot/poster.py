@@ -179,7 +179,9 @@ class OutboundPoster:
         return DONE
 
     async def _post(self, card: TriageCard) -> Outcome:
-        message = cards.render(card, self.clock.now())
+        message = await self._render(card)
+        if message is None:
+            return DONE
         try:
             response = await self._call(
                 "chat.postMessage",
@@ -205,7 +207,9 @@ class OutboundPoster:
         wait = await self.store.pause_remaining_ms(keys.method_pause("chat.update"))
         if wait:
             return Outcome(done=False, wait_ms=wait)
-        message = cards.render(card, self.clock.now())
+        message = await self._render(card)
+        if message is None:
+            return DONE
         try:
             await self._call(
                 "chat.update",
@@ -272,6 +276,18 @@ class OutboundPoster:
                 log.warning("poster: Redis unavailable after a Slack post (%s); retrying", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+
+    async def _render(self, card: TriageCard) -> cards.CardMessage | None:
+        """The card's message, or None after setting aside a card that cannot be rendered
+        (a bug in one card must not stop every other card of its channel)."""
+        try:
+            return cards.render(card, self.clock.now())
+        except Exception:
+            log.exception(
+                "card %s cannot be rendered; set aside in the dead-letter set", card.card_id
+            )
+            await self.store.set_aside(card.card_id, card.channel, "render-failed")
+            return None
 
     async def _call(
         self, method: str, fn: Callable[..., Awaitable[AsyncSlackResponse]], **kwargs: object
