@@ -23,10 +23,21 @@ class Rejection(Exception):
     """A request refused at the edge: HTTP status, a one-line reason, a metric label."""
 
     def __init__(self, status: int, reason: str, label: str) -> None:
+        reason = one_line(reason)
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.label = label
+
+
+REASON_MAX = 300
+
+
+def one_line(text: str) -> str:
+    """A reason built from sender input (e.g. a JSON key with a newline in it) stays one
+    printable line: in the response, and in the log where it must not forge entries."""
+    shown = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return shown if len(shown) <= REASON_MAX else shown[: REASON_MAX - 1] + "…"
 
 
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:

@@ -174,3 +174,12 @@ def test_redis_down_answers_503_and_the_retry_lands_after_restart(
     )
     assert retried.json()["outcome"] == "created"
     wait_for_messages(stack, 1)
+
+
+def test_a_field_name_with_a_newline_still_gets_a_one_line_reason(stack: SeawallStack) -> None:
+    # Found by schemathesis: a JSON key is echoed in the reason and in the log.
+    body = json.dumps({**group_payload("Disk"), "commonLabels": {"\n": None}}).encode()
+    response = stack.post_alertmanager(body)
+    assert response.status_code == 422
+    assert response.text.count("\n") == 1
+    assert "commonLabels.\\n" in response.text
