@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from bot.config import FileConfig
 from bot.deps import Deps
@@ -24,6 +26,12 @@ from tests.support.stack import (
     SeawallStack,
     settings_for,
 )
+
+# CI (CI=true) replays the same property-test examples every run, so a red CI is never a
+# coin toss; developers' runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
