@@ -13,6 +13,7 @@ from bot.cards.common import ActionId
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from handlers.actions import NOT_A_CARD, STORE_DOWN, CardWork, tell
+from handlers.after_ack import after_ack
 from handlers.reactions import USER_ID
 
 NOT_A_PERSON = "Seawall could not tell who clicked; nothing was recorded."
@@ -64,21 +65,25 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
 
     async def checklist(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        click = checklist_click(body)
-        user_id = person(body.get("user") or {})
-        if click is None or user_id is None:
-            await tell(respond, NOT_A_CARD if click is None else NOT_A_PERSON)
-            return
-        channel, ts, changes = click
-        try:
-            card_id = await deps.store.card_for_message(channel, ts)
-            if card_id is None:
-                text = NOT_A_CARD
-            else:
-                text = await approval_flow.tick(deps, card_id, user_id, changes)
-        except StoreUnavailable:
-            text = STORE_DOWN
-        if text:
-            await tell(respond, text)
+        after_ack(tick_checklist(deps, body, respond), "checklist tick")
 
     bolt.action(ActionId.APPROVAL_CHECKLIST.value)(checklist)
+
+
+async def tick_checklist(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+    click = checklist_click(body)
+    user_id = person(body.get("user") or {})
+    if click is None or user_id is None:
+        await tell(respond, NOT_A_CARD if click is None else NOT_A_PERSON)
+        return
+    channel, ts, changes = click
+    try:
+        card_id = await deps.store.card_for_message(channel, ts)
+        if card_id is None:
+            text = NOT_A_CARD
+        else:
+            text = await approval_flow.tick(deps, card_id, user_id, changes)
+    except StoreUnavailable:
+        text = STORE_DOWN
+    if text:
+        await tell(respond, text)

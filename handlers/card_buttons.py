@@ -9,11 +9,10 @@ Sentry API call therefore never holds the web process that must ack within 3 s.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import secrets
 from typing import Any
 
-import sentry_sdk
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.deps import Deps
@@ -21,6 +20,8 @@ from bot.errors import StoreUnavailable
 from bot.store import REDIS_ERRORS
 from handlers import actions, approval_actions, run_actions, sentry_actions, step_back_actions
 from handlers.actions import NOT_A_CARD, STORE_DOWN, CardWork, card_ref
+from handlers.after_ack import after_ack, within_ack_budget
+from handlers.failures import report_failure
 from handlers.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.buttons")
@@ -38,32 +39,27 @@ def all_buttons(deps: Deps) -> dict[str, CardWork]:
 
 def register(bolt: AsyncApp, deps: Deps) -> None:
     async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await ack()
         url = response_url_of(body)
         ref = card_ref(body)
         action = str(body["actions"][0]["action_id"])
         user = {k: body["user"].get(k) for k in ("id", "username", "name")}
-        try:
-            if ref is None:
-                text: str | None = NOT_A_CARD
-            else:
-                # One attempt only: a button's effect (a silence, a Sentry resolve) must not
-                # be repeated by a queue retry; the clicker is told if it failed.
-                await deps.jobs.enqueue(
-                    "card_button",
-                    retries=1,
-                    action=action,
-                    card_id=ref.c,
-                    user=user,
-                    response_url=url,
-                )
-                text = None
-        except REDIS_ERRORS:
-            text = STORE_DOWN
-        if text and url:
-            await PooledRespond(deps.http, url)(
-                text=text, response_type="ephemeral", replace_original=False
+        if ref is None:
+            await ack()
+            if url:
+                after_ack(tell_clicker(deps, url, NOT_A_CARD), f"answer to {action}")
+            return
+        # One attempt only: a button's effect (a silence, a Sentry resolve) must not be
+        # repeated by a queue retry; the clicker is told if it failed. Enqueued before the
+        # ack, so once Slack has its 200 the click is safely in Redis.
+        enqueueing = await within_ack_budget(
+            deps.jobs.enqueue(
+                "card_button", retries=1, action=action, card_id=ref.c, user=user, response_url=url
             )
+        )
+        await ack()
+        if enqueueing.done() and enqueueing.exception() is None:
+            return
+        after_ack(tell_if_not_enqueued(deps, enqueueing, url), f"enqueueing {action}")
 
     for action in all_buttons(deps):
         bolt.action(action)(listener)
@@ -79,17 +75,25 @@ async def card_button(
     except StoreUnavailable:
         text = STORE_DOWN
     except Exception as exc:
-        error_id = secrets.token_hex(4)
-        log.exception("button %s on %s failed (error id %s)", action, card_id, error_id)
-        sentry_sdk.capture_exception(exc)
-        text = (
-            "Seawall failed to handle that; nothing was changed. "
-            f"Details are in Seawall's logs (error id {error_id})."
-        )
+        text = report_failure(exc, f"button {action} on {card_id}")
     if response_url:
-        await PooledRespond(deps.http, response_url)(
-            text=text, response_type="ephemeral", replace_original=False
-        )
+        await tell_clicker(deps, response_url, text)
+
+
+async def tell_if_not_enqueued(
+    deps: Deps, enqueueing: asyncio.Future[Any], url: str | None
+) -> None:
+    try:
+        await enqueueing
+    except REDIS_ERRORS:
+        if url:
+            await tell_clicker(deps, url, STORE_DOWN)
+
+
+async def tell_clicker(deps: Deps, response_url: str, text: str) -> None:
+    await PooledRespond(deps.http, response_url)(
+        text=text, response_type="ephemeral", replace_original=False
+    )
 
 
 JOBS = {"card_button": card_button}

@@ -1,4 +1,4 @@
-"""Slash commands: ack at once, then route `/command sub args` to the feature that owns it.
+"""Slash commands: route `/command sub args` to the feature that owns it, answer in the ack.
 
 Each feature module exposes SUBCOMMANDS (a list of Subcommand); this module only routes, so a
 new subcommand never touches it. Unknown input gets the command's help, generated from what
@@ -7,6 +7,7 @@ is registered, as an ephemeral message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shlex
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot.cards.common import escape
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
+from handlers.after_ack import after_ack, within_ack_budget
+from handlers.failures import report_failure
 
 log = logging.getLogger("seawall.commands")
 
@@ -27,6 +30,7 @@ COMMANDS = {
     "/oncall": "The on-call rota.",
 }
 STORE_DOWN = "Seawall cannot reach its database right now; nothing was done. Try again shortly."
+STILL_WORKING = "Working on it; the answer will follow here in a moment."
 
 
 @dataclass(frozen=True)
@@ -103,32 +107,63 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
     subcommands = all_subcommands()
 
     async def answer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
         command = str(body.get("command", ""))
         sub, name, rest = route(subcommands, command, str(body.get("text") or ""))
         if sub is None:
-            reply = Reply(help_text(command, subcommands))
-            if name not in ("", "help"):
-                unknown = f"`{escape(command)} {escape(name[:60])}` is not a command I know.\n"
-                reply = Reply(unknown + reply.text)
-        else:
-            invocation = Invocation(
-                command=command,
-                sub=name,
-                text=rest,
-                user_id=str(body.get("user_id", "")),
-                channel_id=str(body.get("channel_id", "")),
-                trigger_id=body.get("trigger_id"),
-            )
-            try:
-                reply = await sub.handler(deps, invocation)
-            except StoreUnavailable:
-                reply = Reply(STORE_DOWN)
-        await respond(
-            text=reply.text,
-            blocks=reply.blocks,
-            response_type="in_channel" if reply.in_channel else "ephemeral",
+            await ack_with(ack, unknown_or_help(command, name, subcommands))
+            return
+        invocation = Invocation(
+            command=command,
+            sub=name,
+            text=rest,
+            user_id=str(body.get("user_id", "")),
+            channel_id=str(body.get("channel_id", "")),
+            trigger_id=body.get("trigger_id"),
         )
+        # Handlers only touch Redis and the job queue, so the answer normally rides in the
+        # ack itself (no second request to Slack). If Redis is slow, Slack still gets its ack
+        # in time and the answer follows through response_url.
+        handling = await within_ack_budget(handle(deps, sub, invocation))
+        if handling.done():
+            await ack_with(ack, handling.result())
+            return
+        await ack(text=STILL_WORKING, response_type="ephemeral")
+        after_ack(answer_late(handling, respond), f"late answer to {command} {name}")
 
     for command in COMMANDS:
         bolt.command(command)(answer)
+
+
+def unknown_or_help(command: str, name: str, subcommands: list[Subcommand]) -> Reply:
+    reply = Reply(help_text(command, subcommands))
+    if name in ("", "help"):
+        return reply
+    unknown = f"`{escape(command)} {escape(name[:60])}` is not a command I know.\n"
+    return Reply(unknown + reply.text)
+
+
+async def handle(deps: Deps, sub: Subcommand, invocation: Invocation) -> Reply:
+    try:
+        return await sub.handler(deps, invocation)
+    except StoreUnavailable:
+        return Reply(STORE_DOWN)
+
+
+async def ack_with(ack: AsyncAck, reply: Reply) -> None:
+    await ack(
+        text=reply.text,
+        blocks=reply.blocks,
+        response_type="in_channel" if reply.in_channel else "ephemeral",
+    )
+
+
+async def answer_late(handling: asyncio.Future[Reply], respond: AsyncRespond) -> None:
+    try:
+        reply = await handling
+    except Exception as exc:
+        reply = Reply(report_failure(exc, "a slash command"))
+    await respond(
+        text=reply.text,
+        blocks=reply.blocks,
+        response_type="in_channel" if reply.in_channel else "ephemeral",
+    )

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from bot import approval_flow
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
+from handlers.after_ack import after_ack
 
 log = logging.getLogger("seawall.reactions")
 
@@ -81,7 +82,7 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
             log.error("Redis unreachable: reaction by %s on %s lost", reaction.user, item.ts)
             text = STORE_DOWN
         if text:
-            await tell_reactor(deps, item.channel, reaction.user, text)
+            after_ack(tell_reactor(deps, item.channel, reaction.user, text), "reaction answer")
 
     bolt.event("reaction_added")(on_reaction)
     bolt.event("reaction_removed")(on_reaction)

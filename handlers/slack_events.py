@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import sentry_sdk
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from bot import keys
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
+from handlers.after_ack import after_ack
+from handlers.failures import report_failure
 from handlers.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.slack")
@@ -37,8 +36,9 @@ def build_bolt(deps: Deps) -> AsyncApp:
     bolt = AsyncApp(
         client=deps.slack,
         signing_secret=deps.settings.slack_signing_secret,
-        # Listeners ack first and keep working after the HTTP response has gone.
-        process_before_response=False,
+        # Listeners finish before Slack gets its response: an ack carries its answer and
+        # costs no polling; whatever talks to Slack again goes through handlers.after_ack.
+        process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
 
@@ -75,20 +75,20 @@ def build_bolt(deps: Deps) -> AsyncApp:
         return await next()
 
     @bolt.error
-    async def on_unexpected_error(error: Exception, body: dict[str, Any]) -> None:
-        # A tired human needs one sentence and a reference, never a stack trace.
-        error_id = secrets.token_hex(4)
-        log.exception("listener failed (error id %s)", error_id, exc_info=error)
-        sentry_sdk.capture_exception(error)
+    async def on_unexpected_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        text = report_failure(error, "a Slack listener")
+        if body.get("command"):
+            answer = {"response_type": "ephemeral", "text": text}
+            return BoltResponse(status=200, body=json.dumps(answer))
         url = response_url_of(body)
         if url:
-            text = (
-                "Seawall failed to handle that; nothing was changed. "
-                f"Details are in Seawall's logs (error id {error_id})."
+            answer_url = PooledRespond(deps.http, url)
+            after_ack(
+                answer_url(text=text, response_type="ephemeral", replace_original=False),
+                "failure report",
             )
-            with contextlib.suppress(Exception):  # the report must not raise again
-                await PooledRespond(deps.http, url)(
-                    text=text, response_type="ephemeral", replace_original=False
-                )
+        # Not a 5xx: Slack would retry an event we have already claimed, or show its own
+        # generic error next to ours.
+        return BoltResponse(status=200, body="")
 
     return bolt

@@ -21,6 +21,7 @@ from bot.cards.prompt import TYPED_ACTION, TYPED_BLOCK, TYPED_CONFIRM_CALLBACK, 
 from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from handlers.actions import NOT_A_CARD, STORE_DOWN, CardWork, card_ref, tell
+from handlers.after_ack import after_ack
 
 log = logging.getLogger("seawall.step_back")
 
@@ -54,25 +55,8 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
     ) -> None:
         await ack()
-        ref = card_ref(body)
-        if ref is None:
-            await tell(respond, NOT_A_CARD)
-            return
-        try:
-            checked = await step_back.typed_confirm_check(deps, ref.c, body["user"]["id"])
-        except StoreUnavailable:
-            await tell(respond, STORE_DOWN)
-            return
-        if isinstance(checked, str):
-            await tell(respond, checked)
-            return
-        try:
-            await deps.slack.views_open(
-                trigger_id=body["trigger_id"], view=typed_confirm_view(ref.c, checked)
-            )
-        except SlackApiError as exc:
-            log.warning("views.open for %s failed: %s", ref.c, exc.response.get("error"))
-            await tell(respond, MODAL_FAILED.format(error=exc.response.get("error")))
+        # views.open is a call to Slack: after the ack, still well inside the trigger's 3 s.
+        after_ack(open_typed_confirm_modal(deps, body, respond), "typed-confirm modal")
 
     @bolt.view(TYPED_CONFIRM_CALLBACK)
     async def typed_confirm_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -89,7 +73,29 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         await ack()
         if not outcome.ok:
             # Modal errors are plain text (no mentions, no dates): say it beside the card.
-            await tell_beside_card(deps, card_id, user_id, outcome.text)
+            after_ack(tell_beside_card(deps, card_id, user_id, outcome.text), "confirm answer")
+
+
+async def open_typed_confirm_modal(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+    ref = card_ref(body)
+    if ref is None:
+        await tell(respond, NOT_A_CARD)
+        return
+    try:
+        checked = await step_back.typed_confirm_check(deps, ref.c, body["user"]["id"])
+    except StoreUnavailable:
+        await tell(respond, STORE_DOWN)
+        return
+    if isinstance(checked, str):
+        await tell(respond, checked)
+        return
+    try:
+        await deps.slack.views_open(
+            trigger_id=body["trigger_id"], view=typed_confirm_view(ref.c, checked)
+        )
+    except SlackApiError as exc:
+        log.warning("views.open for %s failed: %s", ref.c, exc.response.get("error"))
+        await tell(respond, MODAL_FAILED.format(error=exc.response.get("error")))
 
 
 async def tell_beside_card(deps: Deps, card_id: str, user_id: str, text: str) -> None:

@@ -29,7 +29,7 @@ from bot.emulator.models import (
 )
 from bot.emulator.params import ParsedRequest, parse_request
 from bot.emulator.ratelimit import POST_MESSAGE, RateLimiter
-from bot.emulator.response_urls import respond
+from bot.emulator.response_urls import ResponseUrlResult, respond
 from bot.emulator.web_call import Method, WebCall, error
 from bot.emulator.workspace import Notification, Workspace
 from bot.emulator.workspace_methods import WORKSPACE_METHODS
@@ -305,8 +305,12 @@ class SlackEmulator:
         return self._ws.resolve_channel(ref) or str(raw)
 
     async def _response_url(self, request: Request) -> Response:
-        url_id = str(request.path_params["url_id"])
-        body = await request.body()
+        result = self.post_to_response_url(str(request.path_params["url_id"]), await request.body())
+        return PlainTextResponse(result.body, status_code=result.status)
+
+    def post_to_response_url(self, url: str, body: bytes) -> ResponseUrlResult:
+        """Apply one post to a response_url this emulator issued (its full URL or its id)."""
+        url_id = url.rsplit("/", 1)[-1]
         with self._lock:
             result = respond(self._ws, url_id, body)
             self._calls.append(
@@ -321,7 +325,7 @@ class SlackEmulator:
             )
             notes = _frozen(result.notifications)
         self._notify(notes)
-        return PlainTextResponse(result.body, status_code=result.status)
+        return result
 
     async def _incoming_webhook(self, request: Request) -> Response:
         p = request.path_params

@@ -1,12 +1,13 @@
 """SlackSender: play Slack's side towards the bot, with signed requests over real HTTP.
 
 When it knows the emulator (the object in-process, or its URL out of process) it obtains
-trigger_ids and response_urls the emulator will honour, and copies stored messages into
-block_actions payloads like Slack does.
+trigger_ids and response_urls the emulator will honour, copies stored messages into
+block_actions payloads and shows a slash command's immediate answer like Slack does.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable
@@ -133,6 +134,7 @@ class SlackSender:
         signing_secret: str | None = None,
         **extra: object,
     ) -> httpx.Response:
+        response_url = self.issue_response_url(channel_id, user_id, None)
         request = build_slash_command(
             signing_secret=signing_secret or self.signing_secret,
             team=self.team,
@@ -142,12 +144,28 @@ class SlackSender:
             user_name=self._user_name(user_id),
             channel_id=channel_id,
             channel_name=self._channel_name(channel_id),
-            response_url=self.issue_response_url(channel_id, user_id, None),
+            response_url=response_url,
             trigger_id=self.issue_trigger_id(),
             timestamp=self._timestamp(timestamp),
             extra=extra,
         )
-        return self._send(request)
+        response = self._send(request)
+        self._show_command_answer(response, response_url)
+        return response
+
+    def _show_command_answer(self, response: httpx.Response, response_url: str) -> None:
+        """Show the bot's immediate answer the way Slack does: a JSON body like a post to the
+        command's response_url, a plain-text body as an ephemeral message, an empty one not
+        at all. Unlike Slack, the emulator counts it as one of the URL's uses."""
+        if response.status_code != 200 or not response.content.strip():
+            return
+        body = response.content
+        if not response.headers.get("content-type", "").startswith("application/json"):
+            body = json.dumps({"text": response.text}).encode()
+        if self.emulator is not None:
+            self.emulator.post_to_response_url(response_url, body)
+        elif self.emulator_url is not None:
+            self._http.post(response_url, content=body)
 
     def block_action(
         self,

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import ClassVar, Self
@@ -105,6 +109,19 @@ class ChildProcess(ABC):
             proc.wait(STOP_GRACE)
         finally:
             _LIVE.discard(proc)
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP the child for the duration: alive, holding its sockets, answering nothing
+        (a hung dependency, unlike a dead one that refuses connections)."""
+        pid = self.pid
+        if pid is None:
+            raise RuntimeError(f"{self.name} is not running")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def restart(self) -> None:
         """Stop (if running) and start again on the same port."""
