@@ -44,11 +44,12 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         sentry_sdk.init(dsn=settings.sentry_dsn, traces_sample_rate=0.0, send_default_pii=False)
 
     bolt = build_bolt(deps)
+    # The busiest listeners first: Bolt tries them in this order on every request.
     commands.register(bolt, deps)
+    card_buttons.register(bolt, deps)
     incident_commands.register(bolt, deps)
     actions.register(bolt, deps)
     step_back_actions.register(bolt, deps)
-    card_buttons.register(bolt, deps)
     approval_actions.register(bolt, deps)
     reactions.register(bolt, deps)
     slack = AsyncSlackRequestHandler(bolt)

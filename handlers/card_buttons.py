@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -61,8 +62,10 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
             return
         after_ack(tell_if_not_enqueued(deps, enqueueing, url), f"enqueueing {action}")
 
-    for action in all_buttons(deps):
-        bolt.action(action)(listener)
+    # One listener for every card button: Bolt tries each registered listener's matcher in
+    # turn on every request, so one per button cost ~10% of a click's CPU (py-spy).
+    ids = "|".join(re.escape(action) for action in sorted(all_buttons(deps)))
+    bolt.action(re.compile(f"^(?:{ids})$"))(listener)
 
 
 async def card_button(

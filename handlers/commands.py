@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import shlex
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -130,8 +131,9 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         await ack(text=STILL_WORKING, response_type="ephemeral")
         after_ack(answer_late(handling, respond), f"late answer to {command} {name}")
 
-    for command in COMMANDS:
-        bolt.command(command)(answer)
+    # One listener for all commands: Bolt runs every listener's matcher, in order, on
+    # every request until one matches.
+    bolt.command(re.compile("^(?:" + "|".join(re.escape(c) for c in COMMANDS) + ")$"))(answer)
 
 
 def unknown_or_help(command: str, name: str, subcommands: list[Subcommand]) -> Reply:
