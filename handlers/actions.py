@@ -1,4 +1,4 @@
-"""Buttons on triage cards. Every listener acks first (Slack's 3-second rule), then works."""
+"""Buttons on triage cards: what each does (run by the worker) and the link-button ack."""
 
 from __future__ import annotations
 

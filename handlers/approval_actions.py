@@ -1,4 +1,4 @@
-"""Buttons and the checklist on change-request cards. Every listener acks first."""
+"""Buttons and the checklist on change-request cards (the checklist is ticked after the ack)."""
 
 from __future__ import annotations
 

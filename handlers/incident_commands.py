@@ -1,7 +1,8 @@
 """`/incident declare|status|resolve|timeline`, and messages in incident channels.
 
-The router (handlers/commands.py) has acked before any of this runs, so creating a channel
-and inviting people happen here, within the 30 minutes a response_url stays valid.
+Creating a channel and inviting people happen here, inside the command: the router
+(handlers/commands.py) waits up to ACK_BUDGET_S for the answer to send with the ack; when
+Slack is slower than that it acks anyway and this finishes, answering through response_url.
 """
 
 from __future__ import annotations

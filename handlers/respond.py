@@ -1,8 +1,8 @@
 """Answers to Slack's response_url through one pooled HTTP client.
 
-Bolt's own `respond()` opens a new aiohttp session for every answer; under load that cost
-lands on the same event loop that must ack the next request within 3 s (bench/ack_latency).
-A middleware puts this responder in Bolt's context, so listeners' `respond` argument is it.
+Bolt's own `respond()` opens a new aiohttp session for every answer. Most answers ride in
+the ack or come from the worker; the web process's few (after the ack) and the worker's go
+through this. A middleware puts it in Bolt's context, so listeners' `respond` argument is it.
 """
 
 from __future__ import annotations
