@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from bot import cards, keys
 from bot.clock import Clock
 from bot.metrics import Metrics
 from bot.models import TriageCard
-from bot.store import REDIS_ERRORS, Store
+from bot.store import REDIS_ERRORS, OutboxEntry, Store
 
 log = logging.getLogger("seawall.poster")
 
@@ -48,6 +49,7 @@ PERMANENT_ERRORS = frozenset(
 TRANSIENT_RETRY_MS = 2_000
 LEASE_HOLD_S = 10.0  # hand a busy channel to other processes now and then
 MAX_CONCURRENT_CHANNELS = 16
+PASS_SIZE = 100  # outbox cards looked at per pass, oldest first
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,9 @@ class OutboundPoster:
         # persistent Redis they survive its restart, so they are released on the next drain
         # rather than left to block the channel until their TTL runs out.
         self._unreleased: dict[str, str] = {}
+        # When each pause key is known to end (time.monotonic()): read from Redis once per
+        # pass and extended by the pauses this poster sets, so cards are not checked one by one.
+        self._pause_ends: dict[str, float] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; survives Redis and Slack outages by waiting them out."""
@@ -127,13 +132,17 @@ class OutboundPoster:
     async def _drain_holding_lease(self, channel: str, lease_key: str, token: str) -> None:
         deadline = time.monotonic() + LEASE_HOLD_S
         while time.monotonic() < deadline:
-            card_ids = await self.store.oldest_dirty(channel, limit=100)
+            card_ids = await self.store.oldest_dirty(channel, limit=PASS_SIZE)
             if not card_ids:
                 await self.store.forget_channel_if_empty(channel)
                 return
+            # A fixed number of commands per pass, whatever the backlog: cards that wait on a
+            # pause are skipped on what this pass read, without asking Redis per card.
+            entries = await self.store.outbox_entries(card_ids)
+            await self._read_pauses(channel)
             progressed, waits = False, []
-            for card_id in card_ids:
-                outcome = await self.sync_card(card_id, channel)
+            for entry in entries:
+                outcome = await self._sync_entry(entry, channel)
                 if outcome.done:
                     progressed = True
                 else:
@@ -141,47 +150,62 @@ class OutboundPoster:
                 if time.monotonic() >= deadline:
                     return
             await self.store.renew_lease(lease_key, token, keys.CHANNEL_LEASE_MS)
-            if not progressed:
-                wait_s = min(waits) / 1000
-                if time.monotonic() + wait_s >= deadline:
-                    return
-                await asyncio.sleep(wait_s)
+            if progressed and len(card_ids) == PASS_SIZE:
+                continue  # finished cards made room for cards this pass did not see
+            if waits:
+                # Every card left waits on a pause (or on nothing: wait 0). Sleeping until the
+                # first one ends, rather than re-reading a paused backlog, is what keeps the
+                # Redis cost per Slack message small. Past the deadline the lease is handed on.
+                wait_s = min(min(waits) / 1000, deadline - time.monotonic())
+                await asyncio.sleep(max(wait_s, 0))
 
-    async def sync_card(self, card_id: str, channel: str) -> Outcome:
+    async def _sync_entry(self, entry: OutboxEntry, channel: str) -> Outcome:
+        """Sync the card unless a pause it needs is running. Updates of posted cards obey the
+        chat.update pause; new messages and thread replies obey the channel's pause (so does a
+        posted, current card whose replies are all out: left by a failure between recording
+        and leaving the outbox, it leaves once the pause ends)."""
+        gate = (
+            keys.method_pause("chat.update") if entry.needs_update else keys.channel_pause(channel)
+        )
+        wait = self._known_pause_ms(gate)
+        if wait:
+            return Outcome(done=False, wait_ms=wait)
+        return await self.sync_card(entry, channel)
+
+    async def sync_card(self, entry: OutboxEntry, channel: str) -> Outcome:
         """One attempt to make Slack show the card's latest revision and thread replies."""
-        location = await self.store.card_message(card_id)
-        if location is None:
-            wait = await self.store.pause_remaining_ms(keys.channel_pause(channel))
-            if wait:
-                return Outcome(done=False, wait_ms=wait)
         try:
-            card = await self.store.get_card(card_id)
+            card = await self.store.get_card(entry.card_id)
         except ValidationError:
             # Unreadable state must not block every other card of the channel.
-            log.exception("card %s is unreadable; set aside in the dead-letter set", card_id)
-            await self.store.set_aside(card_id, channel, "unreadable")
+            log.exception("card %s is unreadable; set aside in the dead-letter set", entry.card_id)
+            await self.store.set_aside(entry.card_id, channel, "unreadable")
             return DONE
         if card is None:  # deleted out from under us; nothing to show
-            await self.store.set_aside(card_id, channel, "missing")
+            await self.store.set_aside(entry.card_id, channel, "missing")
             return DONE
-        if location is None:
-            outcome = await self._post(card)
-        elif await self.store.posted_revision(card_id) != card.revision:
-            outcome = await self._update(card, location[1])
+        ts = entry.ts
+        if ts is None:
+            outcome, ts = await self._post(card)
+        elif entry.posted_revision != card.revision:
+            outcome = await self._update(card, ts)
         else:
             outcome = DONE  # Slack already shows this revision; only replies may be left
         if not outcome.done:
             return outcome
-        outcome = await self._post_replies(card)
+        if ts is None:  # set aside: it could not be rendered
+            return Outcome(done=False, wait_ms=0)
+        outcome = await self._post_replies(card, ts)
         if not outcome.done:
             return outcome
         await self.store.mark_clean(card)
         return DONE
 
-    async def _post(self, card: TriageCard) -> Outcome:
+    async def _post(self, card: TriageCard) -> tuple[Outcome, str | None]:
+        """Post the card as a new message; returns the outcome and the message's ts."""
         message = await self._render(card)
         if message is None:
-            return DONE
+            return DONE, None
         try:
             response = await self._call(
                 "chat.postMessage",
@@ -193,18 +217,19 @@ class OutboundPoster:
                 unfurl_media=False,
             )
         except SlackApiError as exc:
-            return await self._on_error(card, "chat.postMessage", exc)
+            return await self._on_error(card, "chat.postMessage", exc), None
         except (ClientError, TimeoutError) as exc:
-            return await self._on_network_error(card, "chat.postMessage", exc)
+            return await self._on_network_error(card, "chat.postMessage", exc), None
         ts = str(response["ts"])
         await self._until_stored(self.store.set_card_message, card.card_id, card.channel, ts)
         await self._until_stored(self.store.set_posted_revision, card.card_id, card.revision)
-        await self.store.pause(keys.channel_pause(card.channel), self.post_interval_ms)
+        await self._pause(keys.channel_pause(card.channel), self.post_interval_ms)
         self.metrics.cards_posted.inc()
-        return DONE
+        return DONE, ts
 
     async def _update(self, card: TriageCard, ts: str) -> Outcome:
-        wait = await self.store.pause_remaining_ms(keys.method_pause("chat.update"))
+        # Checked again here: a webhook may have made the card stale since the pass read it.
+        wait = self._known_pause_ms(keys.method_pause("chat.update"))
         if wait:
             return Outcome(done=False, wait_ms=wait)
         message = await self._render(card)
@@ -231,12 +256,9 @@ class OutboundPoster:
         self.metrics.cards_updated.inc()
         return DONE
 
-    async def _post_replies(self, card: TriageCard) -> Outcome:
-        location = await self.store.card_message(card.card_id)
-        if location is None:
-            return Outcome(done=False, wait_ms=0)
+    async def _post_replies(self, card: TriageCard, ts: str) -> Outcome:
         while (reply := await self.store.next_reply(card.card_id)) is not None:
-            wait = await self.store.pause_remaining_ms(keys.channel_pause(card.channel))
+            wait = self._known_pause_ms(keys.channel_pause(card.channel))
             if wait:
                 return Outcome(done=False, wait_ms=wait)
             try:
@@ -244,7 +266,7 @@ class OutboundPoster:
                     "chat.postMessage",
                     self.client.chat_postMessage,
                     channel=card.channel,
-                    thread_ts=location[1],
+                    thread_ts=ts,
                     text=reply.text,
                     unfurl_links=False,
                 )
@@ -253,9 +275,31 @@ class OutboundPoster:
             except (ClientError, TimeoutError) as exc:
                 return await self._on_network_error(card, "chat.postMessage", exc)
             await self._until_stored(self._pop_posted_reply, card.card_id, reply.reply_id)
-            await self.store.pause(keys.channel_pause(card.channel), self.post_interval_ms)
+            await self._pause(keys.channel_pause(card.channel), self.post_interval_ms)
             self.metrics.thread_replies.inc()
         return DONE
+
+    async def _read_pauses(self, channel: str) -> None:
+        """Learn the pauses that gate this channel's cards (another process may have set one)."""
+        pause_keys = (keys.channel_pause(channel), keys.method_pause("chat.update"))
+        for key, ms in zip(
+            pause_keys, await self.store.pauses_remaining_ms(*pause_keys), strict=True
+        ):
+            self._note_pause(key, ms)
+
+    async def _pause(self, key: str, ms: int) -> None:
+        """Pause `key`'s resource for every process (Redis) and remember it here."""
+        await self.store.pause(key, ms)
+        self._note_pause(key, ms)
+
+    def _note_pause(self, key: str, ms: int) -> None:
+        # Pauses only ever grow (Store.pause), so the later of the two ends is the right one.
+        ends = time.monotonic() + ms / 1000
+        self._pause_ends[key] = max(ends, self._pause_ends.get(key, 0.0))
+
+    def _known_pause_ms(self, key: str) -> int:
+        remaining_s = self._pause_ends.get(key, 0.0) - time.monotonic()
+        return math.ceil(remaining_s * 1000) if remaining_s > 0 else 0
 
     async def _pop_posted_reply(self, card_id: str, reply_id: str) -> None:
         # Only if it is still first: a pop that went through before Redis dropped the
@@ -309,7 +353,7 @@ class OutboundPoster:
                 if method == "chat.postMessage"
                 else keys.method_pause(method)
             )
-            await self.store.pause(pause_key, retry_after_s * 1000)
+            await self._pause(pause_key, retry_after_s * 1000)
             log.info("%s rate limited on %s; waiting %d s", method, card.channel, retry_after_s)
             return Outcome(done=False, wait_ms=retry_after_s * 1000)
         if error in PERMANENT_ERRORS:
@@ -317,11 +361,11 @@ class OutboundPoster:
             await self.store.set_aside(card.card_id, card.channel, f"{method}:{error}")
             return Outcome(done=False, wait_ms=0)
         log.warning("%s failed for card %s: %s; will retry", method, card.card_id, error)
-        await self.store.pause(keys.channel_pause(card.channel), TRANSIENT_RETRY_MS)
+        await self._pause(keys.channel_pause(card.channel), TRANSIENT_RETRY_MS)
         return Outcome(done=False, wait_ms=TRANSIENT_RETRY_MS)
 
     async def _on_network_error(self, card: TriageCard, method: str, exc: Exception) -> Outcome:
         self.metrics.slack_api_errors.labels(method, type(exc).__name__).inc()
         log.warning("%s: Slack unreachable (%s); will retry", method, exc)
-        await self.store.pause(keys.channel_pause(card.channel), TRANSIENT_RETRY_MS)
+        await self._pause(keys.channel_pause(card.channel), TRANSIENT_RETRY_MS)
         return Outcome(done=False, wait_ms=TRANSIENT_RETRY_MS)

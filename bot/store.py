@@ -68,6 +68,21 @@ class MutationResult:
 Mutator = Callable[[TriageCard | None], CardMutation | None]
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """Where one outbox card stands with Slack, as read for a poster pass."""
+
+    card_id: str
+    ts: str | None  # its Slack message, once posted
+    revision: int | None  # latest written revision (None: unknown, e.g. the card is gone)
+    posted_revision: int  # the revision Slack shows (0: none yet)
+
+    @property
+    def needs_update(self) -> bool:
+        """Posted, but Slack shows an older revision: chat.update, not chat.postMessage."""
+        return self.ts is not None and self.revision != self.posted_revision
+
+
 def connect(url: str) -> aioredis.Redis:
     """A client that fails fast: a webhook must answer 503 quickly when Redis is down."""
     return aioredis.Redis.from_url(
@@ -183,6 +198,35 @@ class Store:
         result: list[str] = await self.redis.zrange(keys.outbox(channel), 0, limit - 1)
         return result
 
+    async def outbox_entries(self, card_ids: list[str]) -> list[OutboxEntry]:
+        """Message, revision and posted revision of each card, in one MGET.
+
+        One command for a whole poster pass instead of two or three per card. The keys span
+        hash slots: a move to Redis Cluster would split this per slot (`mget_nonatomic`).
+        """
+        if not card_ids:
+            return []
+        names: list[str] = []
+        for card_id in card_ids:
+            names += [
+                keys.card_message(card_id),
+                keys.card_revision(card_id),
+                keys.card_posted_revision(card_id),
+            ]
+        values: list[str | None] = await self.redis.mget(names)
+        entries = []
+        for i, card_id in enumerate(card_ids):
+            message, revision, posted = values[3 * i : 3 * i + 3]
+            entries.append(
+                OutboxEntry(
+                    card_id=card_id,
+                    ts=message.split(" ", 1)[1] if message else None,
+                    revision=int(revision) if revision else None,
+                    posted_revision=int(posted) if posted else 0,
+                )
+            )
+        return entries
+
     async def outbox_size(self, channel: str) -> int:
         return int(await self.redis.zcard(keys.outbox(channel)))
 
@@ -253,6 +297,14 @@ class Store:
     async def pause_remaining_ms(self, key: str) -> int:
         ttl = int(await self.redis.pttl(key))
         return max(ttl, 0)
+
+    async def pauses_remaining_ms(self, *pause_keys: str) -> list[int]:
+        """pause_remaining_ms of several keys in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in pause_keys:
+                pipe.pttl(key)
+            ttls = await pipe.execute()
+        return [max(int(ttl), 0) for ttl in ttls]
 
     async def claim(self, key: str, ttl_s: int) -> bool:
         """True the first time within `ttl_s`; False for repeats (retries, double clicks)."""
