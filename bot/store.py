@@ -65,6 +65,8 @@ class MutationResult:
     duplicate: bool = False
 
 
+# Gets the stored card (None: no such card), parsed for it alone: it may change that card and
+# return it in a CardMutation, or return None to write nothing (its changes are then dropped).
 Mutator = Callable[[TriageCard | None], CardMutation | None]
 
 
@@ -138,13 +140,19 @@ class Store:
                             await pipe.unwatch()
                             return MutationResult(card=None, changed=False, duplicate=True)
                         raw = await pipe.get(card_key)
+                        # Parsed for this attempt alone, so `mutate` may change it in place:
+                        # no defensive copy (deep copies were most of a delivery's CPU).
                         current = TriageCard.model_validate_json(raw) if raw else None
-                        mutation = mutate(current.model_copy(deep=True) if current else None)
+                        revision = current.revision if current else 0
+                        mutation = mutate(current)
                         if mutation is None:
                             await pipe.unwatch()
-                            return MutationResult(card=current, changed=False)
+                            # What is stored, not what `mutate` may have changed before it
+                            # chose to write nothing.
+                            stored = TriageCard.model_validate_json(raw) if raw else None
+                            return MutationResult(card=stored, changed=False)
                         card = mutation.card
-                        card.revision = (current.revision if current else 0) + 1
+                        card.revision = revision + 1
                         card.updated_at = self.clock.now()
                         pipe.multi()
                         self._queue_card_write(pipe, card, mutation)
