@@ -95,8 +95,12 @@ def apply_notification(
 ) -> GroupUpdate:
     """Fold one notification into the group (None: first notification of the group)."""
     previous_status = group.status if group is not None else None
+    # A shallow copy with its own alerts dict is enough: every field below is replaced, not
+    # edited, and alerts are frozen.
     merged = (
-        group.model_copy(deep=True) if group is not None else AlertGroup(group_key=hook.group_key)
+        group.model_copy(update={"alerts": dict(group.alerts)})
+        if group is not None
+        else AlertGroup(group_key=hook.group_key)
     )
     changed: list[Alert] = []
     for raw in hook.alerts:

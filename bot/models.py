@@ -24,6 +24,10 @@ class Status(StrEnum):
 class Alert(BaseModel):
     """One alert (identity: fingerprint) as last reported."""
 
+    # Replaced, never edited: a group update can then share unchanged alerts with the old
+    # group instead of deep-copying them (most of a delivery's CPU, bench/ingest).
+    model_config = ConfigDict(frozen=True)
+
     fingerprint: str
     status: Status
     labels: dict[str, str]

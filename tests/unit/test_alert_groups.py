@@ -44,6 +44,13 @@ def test_resolve_flips_the_group_and_records_the_time() -> None:
     assert update.group.resolved_at == NOW
 
 
+def test_the_group_handed_in_is_left_as_it_was() -> None:
+    first = apply_notification(None, hook(group_payload("Disk", alerts=2)), NOW).group
+    before = first.model_dump_json()
+    apply_notification(first, hook(group_payload("Disk", status="resolved", resolved=2)), NOW)
+    assert first.model_dump_json() == before
+
+
 def test_the_same_notification_twice_changes_no_alert() -> None:
     payload = hook(group_payload("Disk", alerts=3))
     once = apply_notification(None, payload, NOW).group
