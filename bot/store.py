@@ -136,10 +136,11 @@ class Store:
                     try:
                         watched = [card_key] + ([dedup_key] if dedup_key else [])
                         await pipe.watch(*watched)
-                        if dedup_key and await pipe.exists(dedup_key):
+                        # One round trip for both reads (a quarter of a delivery's Redis CPU).
+                        raw, claimed = await pipe.mget(card_key, dedup_key or card_key)
+                        if dedup_key and claimed is not None:
                             await pipe.unwatch()
                             return MutationResult(card=None, changed=False, duplicate=True)
-                        raw = await pipe.get(card_key)
                         # Parsed for this attempt alone, so `mutate` may change it in place:
                         # no defensive copy (deep copies were most of a delivery's CPU).
                         current = TriageCard.model_validate_json(raw) if raw else None
