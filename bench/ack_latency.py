@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import httpx
 
 from bench import http_load
+from bench.procstat import cpu_seconds
 from bench.stack import CHANNEL, SECRET, WEBHOOK_TOKEN, BenchStack, start_stack
 from bot.emulator.payloads import SignedRequest, TeamInfo, build_block_action, build_slash_command
 from tests.support.waiting import wait_until
@@ -34,6 +35,11 @@ class Result:
     name: str
     clients: int
     latencies_ms: list[float]
+    web_cpu_s: float  # CPU time the web process used for these requests
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.web_cpu_s / len(self.latencies_ms)
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -109,6 +115,8 @@ def a_card(stack: BenchStack) -> tuple[str, str]:
 async def run_levels(stack: BenchStack) -> list[Result]:
     ts, value = a_card(stack)
     host = "127.0.0.1"
+    assert stack.web is not None
+    web_pid = stack.web.pid
 
     def signed(request: SignedRequest) -> bytes:
         return http_load.post("/slack/events", host, request.body, request.headers)
@@ -127,18 +135,20 @@ async def run_levels(stack: BenchStack) -> list[Result]:
             await http_load.run(  # warm-up, not counted
                 stack.web_port, request_for, clients=clients, total=20, seconds=30
             )
+            before = cpu_seconds(web_pid)
             load = await http_load.run(
                 stack.web_port, request_for, clients=clients, total=REQUESTS_PER_LEVEL, seconds=60
             )
+            cpu = cpu_seconds(web_pid) - before
             assert set(load.statuses) == {200}, (name, load.statuses, load.last_body[:300])
-            results.append(Result(name, clients, load.latencies_ms))
+            results.append(Result(name, clients, load.latencies_ms, cpu))
     return results
 
 
 def table(results: list[Result]) -> str:
     lines = [
         f"{'request':28} {'clients':>7} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-        f" {'p99/hello':>10}"
+        f" {'p99/hello':>10} {'CPU ms/req':>10}"
     ]
     baseline = {r.clients: r.pct(0.99) for r in results if r.name.startswith("hello")}
     for r in results:
@@ -147,6 +157,7 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"{r.name:28} {r.clients:>7} {len(r.latencies_ms):>5} {p50:>8.1f}"
             f" {r.pct(0.99):>8.1f} {max(r.latencies_ms):>8.1f} {ratio:>10.2f}"
+            f" {r.cpu_ms_per_request:>10.2f}"
         )
     return "\n".join(lines)
 
@@ -178,6 +189,7 @@ def main() -> dict[str, object]:
     print(table(results))
     worst = max(r.pct(0.99) for r in results if not r.name.startswith("hello"))
     print(f"worst Slack-request p99: {worst:.1f} ms (goal < 300 ms; Slack's limit 3000 ms)")
+    print("CPU ms/req: CPU time of the web process (one process, one core) per request")
     return {"results": results, "worst_p99_ms": worst}
 
 
