@@ -47,14 +47,24 @@ def _finished(task: asyncio.Task[object]) -> None:
         sentry_sdk.capture_exception(error)
 
 
-def pending() -> int:
-    """How many after-ack tasks are still running (tests and shutdown use it)."""
-    return len(_running)
+async def finish_pending(timeout_s: float) -> int:
+    """On shutdown: let started answers reach Slack (they share the clients about to close).
+    Returns how many were still running after `timeout_s` and were given up."""
+    if not _running:
+        return 0
+    _, still_running = await asyncio.wait(set(_running), timeout=timeout_s)
+    for task in still_running:
+        task.cancel()
+    if still_running:
+        log.warning("shutdown: %d answer(s) to Slack given up", len(still_running))
+    return len(still_running)
 
 
-async def within_ack_budget(work: Coroutine[Any, Any, T]) -> asyncio.Future[T]:
-    """Give `work` up to ACK_BUDGET_S; the returned future is done, or still running when
+async def within_ack_budget(
+    work: Coroutine[Any, Any, T], budget_s: float = ACK_BUDGET_S
+) -> asyncio.Future[T]:
+    """Give `work` up to `budget_s`; the returned future is done, or still running when
     Redis is slow (the caller then acks without its result and finishes after the ack)."""
     future = asyncio.ensure_future(work)
-    await asyncio.wait({future}, timeout=ACK_BUDGET_S)
+    await asyncio.wait({future}, timeout=budget_s)
     return future

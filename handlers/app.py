@@ -22,6 +22,7 @@ from bot.deps import Deps
 from bot.errors import StoreUnavailable
 from handlers import (
     actions,
+    after_ack,
     alertmanager,
     approval_actions,
     card_buttons,
@@ -86,6 +87,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await after_ack.finish_pending(timeout_s=5.0)
         await deps.aclose()
 
     app = Starlette(
