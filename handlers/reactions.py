@@ -68,21 +68,27 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         if reaction is None:
             log.info("ignored a reaction event Seawall cannot use (type %s)", event.get("type"))
             return
-        item = reaction.item
-        try:
-            text = await approval_flow.react(
-                deps,
-                item.channel,
-                item.ts,
-                reaction.user,
-                reaction.reaction,
-                added=reaction.type == "reaction_added",
-            )
-        except StoreUnavailable:
-            log.error("Redis unreachable: reaction by %s on %s lost", reaction.user, item.ts)
-            text = STORE_DOWN
-        if text:
-            after_ack(tell_reactor(deps, item.channel, reaction.user, text), "reaction answer")
+        # Deciding may ask Slack who is in an approver usergroup: after the response, so a
+        # slow Slack API cannot make Slack time out and retry the event.
+        after_ack(handle_reaction(deps, reaction), "reaction")
 
     bolt.event("reaction_added")(on_reaction)
     bolt.event("reaction_removed")(on_reaction)
+
+
+async def handle_reaction(deps: Deps, reaction: ReactionEvent) -> None:
+    item = reaction.item
+    try:
+        text = await approval_flow.react(
+            deps,
+            item.channel,
+            item.ts,
+            reaction.user,
+            reaction.reaction,
+            added=reaction.type == "reaction_added",
+        )
+    except StoreUnavailable:
+        log.error("Redis unreachable: reaction by %s on %s lost", reaction.user, item.ts)
+        text = STORE_DOWN
+    if text:
+        await tell_reactor(deps, item.channel, reaction.user, text)

@@ -60,9 +60,9 @@ class Scene:
     async def alert(self, group: str, alerts: int = 1) -> str:
         """Deliver a firing group, as the webhook does; returns its card id."""
         hook = AlertmanagerWebhook.model_validate(group_payload(group, alerts=alerts))
-        result = await receive_alertmanager(store=self.store, config=FileConfig(),
-                                            default_channel=CHANNEL, hook=hook,
-                                            received_at=datetime.now(UTC))  # fmt: skip
+        result = await receive_alertmanager(
+            self.store, FileConfig(), CHANNEL, hook, datetime.now(UTC)
+        )
         return result.card_id
 
     async def commands_run(self) -> int:
