@@ -56,6 +56,10 @@ class Reply:
     blocks: list[dict[str, Any]] | None = None
     in_channel: bool = False
 
+    @property
+    def response_type(self) -> str:
+        return "in_channel" if self.in_channel else "ephemeral"
+
 
 Handler = Callable[[Deps, Invocation], Awaitable[Reply]]
 
@@ -152,11 +156,7 @@ async def handle(deps: Deps, sub: Subcommand, invocation: Invocation) -> Reply:
 
 
 async def ack_with(ack: AsyncAck, reply: Reply) -> None:
-    await ack(
-        text=reply.text,
-        blocks=reply.blocks,
-        response_type="in_channel" if reply.in_channel else "ephemeral",
-    )
+    await ack(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
 
 
 async def answer_late(handling: asyncio.Future[Reply], respond: AsyncRespond) -> None:
@@ -164,8 +164,4 @@ async def answer_late(handling: asyncio.Future[Reply], respond: AsyncRespond) ->
         reply = await handling
     except Exception as exc:
         reply = Reply(report_failure(exc, "a slash command"))
-    await respond(
-        text=reply.text,
-        blocks=reply.blocks,
-        response_type="in_channel" if reply.in_channel else "ephemeral",
-    )
+    await respond(text=reply.text, blocks=reply.blocks, response_type=reply.response_type)
