@@ -22,7 +22,13 @@ import httpx
 from bench import http_load
 from bench.procstat import cpu_seconds
 from bench.stack import CHANNEL, SECRET, WEBHOOK_TOKEN, BenchStack, start_stack
-from bot.emulator.payloads import SignedRequest, TeamInfo, build_block_action, build_slash_command
+from bot.emulator.payloads import (
+    SignedRequest,
+    TeamInfo,
+    build_block_action,
+    build_slash_command,
+    sign,
+)
 from tests.support.waiting import wait_until
 
 REQUESTS_PER_LEVEL = 300
@@ -170,8 +176,6 @@ def main() -> dict[str, object]:
         # Keep the worker busy for the whole measurement with a CPU-bound step.
         r = slash_request(stack)
         body = r.body.replace(b"status+nosuchrun", b"busy+seconds%3D120")
-        from bot.emulator.payloads import sign
-
         ts = r.headers["X-Slack-Request-Timestamp"]
         headers = {**r.headers, "X-Slack-Signature": sign(body, int(ts), SECRET)}
         httpx.post(f"{stack.web_url}/slack/events", content=body, headers=headers)

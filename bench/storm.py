@@ -34,10 +34,11 @@ from bench.storm_traffic import (
     seawall_shown,
     send_storm,
 )
-from bot import keys
-from bot.alert_groups import card_id_for_group
+from bot.alerts.rules import card_id_for_group
+from bot.core import keys
 from bot.emulator import EmulatedMessage, EmulatorConfig
-from bot.models import AlertGroup, Status, TriageCard
+from bot.models.alert import AlertGroup, Status
+from bot.models.card import TriageCard
 
 DEFAULT = StormSize(groups=100)
 FULL = StormSize(groups=500)

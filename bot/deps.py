@@ -1,6 +1,7 @@
 """Deps: every client and service Seawall needs, built once from Settings and injected.
 
-It lives in bot/ because the playbook engine needs it too; only handlers/ builds it."""
+It lives in bot/ because the playbook engine needs it too; only handlers/ builds it. The
+outbound poster is not here: the composition root (handlers/) builds it from these parts."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ import httpx
 import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.clock import Clock, SystemClock
-from bot.config import FileConfig, Settings, load_file_config
-from bot.jobs import InlineJobQueue, JobQueue, SaqJobQueue
-from bot.metrics import Metrics
-from bot.poster import OutboundPoster
-from bot.slack import make_client
+from bot.core.clock import Clock, SystemClock
+from bot.core.config import FileConfig, Settings, load_file_config
+from bot.core.jobs import InlineJobQueue, JobQueue, SaqJobQueue
+from bot.core.metrics import Metrics
+from bot.core.slack import make_client
 from bot.store import REDIS_ERRORS, Store, connect
+from bot.timeline import Timeline
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Deps:
     config: FileConfig
     redis: aioredis.Redis
     store: Store
+    timeline: Timeline
     slack: AsyncWebClient  # interactive replies: retries 429 itself
     poster_slack: AsyncWebClient  # card posting: 429s handled by the poster via Redis
     http: httpx.AsyncClient  # Alertmanager and Sentry APIs
@@ -51,6 +53,7 @@ class Deps:
             config=config if config is not None else load_file_config(settings.seawall_config),
             redis=redis,
             store=Store(redis, clock),
+            timeline=Timeline(redis=redis, clock=clock),
             slack=make_client(
                 settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True
             ),
@@ -61,15 +64,6 @@ class Deps:
             clock=clock,
             metrics=metrics or Metrics(),
             jobs=jobs if jobs is not None else SaqJobQueue.from_url(settings.redis_url),
-        )
-
-    def poster(self) -> OutboundPoster:
-        return OutboundPoster(
-            self.store,
-            self.poster_slack,
-            self.clock,
-            self.metrics,
-            post_interval_s=self.settings.seawall_post_interval,
         )
 
     async def aclose(self) -> None:

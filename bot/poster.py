@@ -22,10 +22,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot import cards, keys
-from bot.clock import Clock
-from bot.metrics import Metrics
-from bot.models import TriageCard
+from bot.cards.common import CardMessage
+from bot.cards.render import render
+from bot.core import keys
+from bot.core.clock import Clock
+from bot.core.metrics import Metrics
+from bot.models.card import TriageCard
 from bot.store import REDIS_ERRORS, OutboxEntry, Store
 
 log = logging.getLogger("seawall.poster")
@@ -321,11 +323,11 @@ class OutboundPoster:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
 
-    async def _render(self, card: TriageCard) -> cards.CardMessage | None:
+    async def _render(self, card: TriageCard) -> CardMessage | None:
         """The card's message, or None after setting aside a card that cannot be rendered
         (a bug in one card must not stop every other card of its channel)."""
         try:
-            return cards.render(card, self.clock.now())
+            return render(card, self.clock.now())
         except Exception:
             log.exception(
                 "card %s cannot be rendered; set aside in the dead-letter set", card.card_id

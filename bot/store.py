@@ -15,10 +15,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from bot import keys
-from bot.clock import Clock
-from bot.errors import StoreUnavailable
-from bot.models import ThreadReply, TriageCard
+from bot.core import keys
+from bot.core.clock import Clock
+from bot.core.errors import StoreUnavailable
+from bot.models.card import ThreadReply, TriageCard
 
 # Releases a lease only if we still hold it (another process may hold it after expiry).
 _RELEASE_IF_OWNER = """

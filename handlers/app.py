@@ -17,24 +17,14 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
-from bot.errors import StoreUnavailable
-from handlers import (
-    actions,
-    after_ack,
-    alertmanager,
-    approval_actions,
-    card_buttons,
-    commands,
-    incident_commands,
-    openapi,
-    reactions,
-    sentry,
-    step_back_actions,
-)
+from handlers import features, openapi
 from handlers.http_edge import MAX_BODY_BYTES
-from handlers.slack_events import build_bolt
+from handlers.slack import after_ack
+from handlers.slack.bolt import build_bolt
+from handlers.webhooks import alertmanager, sentry
 
 log = logging.getLogger("seawall.app")
 
@@ -45,14 +35,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         sentry_sdk.init(dsn=settings.sentry_dsn, traces_sample_rate=0.0, send_default_pii=False)
 
     bolt = build_bolt(deps)
-    # The busiest listeners first: Bolt tries them in this order on every request.
-    commands.register(bolt, deps)
-    card_buttons.register(bolt, deps)
-    incident_commands.register(bolt, deps)
-    actions.register(bolt, deps)
-    step_back_actions.register(bolt, deps)
-    approval_actions.register(bolt, deps)
-    reactions.register(bolt, deps)
+    features.register(bolt, deps)
     slack = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import httpx
 from slack_sdk.errors import SlackApiError
 
-from bot.clock import SystemClock
-from bot.config import Settings, load_file_config, load_settings
-from bot.errors import ConfigError, StoreUnavailable
-from bot.slack import make_client
+from bot.core.clock import SystemClock
+from bot.core.config import Settings, load_file_config, load_settings
+from bot.core.errors import ConfigError, StoreUnavailable
+from bot.core.slack import make_client
 from bot.store import Store, connect
 
 Echo = Callable[[str], None]

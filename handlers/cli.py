@@ -11,8 +11,13 @@ from pathlib import Path
 import click
 import uvicorn
 
-from bot.config import Settings, load_settings
-from bot.errors import ConfigError
+from bot.core.config import Settings, load_settings
+from bot.core.errors import ConfigError
+from handlers.app import create_app
+from handlers.checks import run_checks
+from handlers.postmortem import PostmortemSettings, write_postmortem
+from handlers.sandbox import run_sandbox
+from handlers.worker import run_worker
 
 
 def _settings_or_exit() -> Settings:
@@ -51,8 +56,6 @@ def main(log_level: str) -> None:
 )
 def serve(host: str) -> None:
     """Web process: Slack events, commands and buttons, and the webhooks."""
-    from handlers.app import create_app
-
     settings = _settings_or_exit()
     try:
         app = create_app(settings)
@@ -66,8 +69,6 @@ def serve(host: str) -> None:
 @main.command()
 def worker() -> None:
     """Worker process: posts and updates cards in Slack (any number may run)."""
-    from handlers.worker import run_worker
-
     settings = _settings_or_exit()
     asyncio.run(run_worker(settings, _stop_on_signals))
 
@@ -81,8 +82,6 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 @main.command()
 def check() -> None:
     """Check configuration and connectivity; print every problem; exit 1 if any."""
-    from handlers.checks import run_checks
-
     sys.exit(asyncio.run(run_checks(click.echo)))
 
 
@@ -96,8 +95,6 @@ def check() -> None:
 )
 def sandbox(port: int, emulator_port: int, exit_after_samples: bool) -> None:
     """Everything in one process, no Slack account, no Redis: the `make demo` target."""
-    from handlers.sandbox import run_sandbox
-
     sys.exit(asyncio.run(run_sandbox(port, emulator_port, exit_after_samples, click.echo)))
 
 
@@ -114,8 +111,6 @@ def postmortem(incident: str, output: Path | None, force: bool) -> None:
     """Draft a Markdown postmortem of INCIDENT (e.g. 20261123-db-down) from its timeline.
 
     Needs only REDIS_URL."""
-    from handlers.postmortem import PostmortemSettings, write_postmortem
-
     redis_url = PostmortemSettings().redis_url
     sys.exit(write_postmortem(redis_url, incident, output, force, click.echo))
 

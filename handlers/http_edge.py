@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from bot.metrics import Metrics
+from bot.core.metrics import Metrics
 
 log = logging.getLogger("seawall.edge")
 

@@ -16,8 +16,8 @@ from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from bot.payloads.alertmanager import AlertmanagerWebhook
-from bot.payloads.sentry import (
+from bot.alerts.payload import AlertmanagerWebhook
+from bot.sentry.payload import (
     HANDLED,
     RESOURCE_PATTERN,
     SentryEventAlertWebhook,

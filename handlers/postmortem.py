@@ -14,14 +14,15 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot import keys
-from bot.clock import SystemClock
-from bot.config import Settings
-from bot.errors import SeawallError
-from bot.incidents import CHANNEL_PREFIX, Incident, incident_card_id
-from bot.postmortem import render_postmortem
+from bot.core import keys
+from bot.core.clock import SystemClock
+from bot.core.config import Settings
+from bot.core.errors import SeawallError
+from bot.incidents.postmortem import render_postmortem
+from bot.incidents.rules import CHANNEL_PREFIX
+from bot.models.incident import Incident, incident_card_id
 from bot.store import REDIS_ERRORS, Store, connect
-from bot.timeline import read_stream
+from bot.timeline import Timeline
 
 Echo = Callable[..., None]
 
@@ -81,7 +82,7 @@ async def draft_postmortem(redis_url: str, ref: str) -> Draft:
                 "written. An incident id is its channel name without 'inc-', e.g. "
                 f"20261123-db-down.{known}"
             )
-        entries = await read_stream(redis, incident.incident_id)
+        entries = await Timeline(redis=redis, clock=clock).read(incident.incident_id)
     except REDIS_ERRORS as exc:
         raise SeawallError(
             f"Seawall cannot reach Redis at {shown_url(redis_url)} ({exc}); nothing was written. "

@@ -17,14 +17,14 @@ import httpx
 import uvicorn
 from fakeredis import FakeAsyncRedis
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.jobs import InlineJobQueue
 from bot.deps import Deps
 from bot.emulator import EmulatedMessage, EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.render import render_message
-from bot.jobs import InlineJobQueue
 from handlers.app import create_app
 from handlers.sandbox_samples import alertmanager_samples, resolved_sample
-from handlers.worker import bind_inline_jobs
+from handlers.worker import bind_inline_jobs, build_poster
 
 TOKEN = "xoxb-sandbox"
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -104,7 +104,7 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
             echo(f"Could not start: is port {port} or {emulator_port} already in use?")
             return 1
         await asyncio.sleep(0.05)
-    poster = asyncio.create_task(deps.poster().run(stop))
+    poster = asyncio.create_task(build_poster(deps).run(stop))
 
     echo(
         f"Seawall sandbox: Seawall on http://127.0.0.1:{port}, Slack emulator on "

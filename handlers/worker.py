@@ -17,29 +17,29 @@ from typing import Any, ClassVar
 from saq import Queue, Worker
 from saq.types import Context, PartialTimersDict
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue
 from bot.deps import Deps
-from bot.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue
+from bot.poster import OutboundPoster
+from handlers.features import job_functions
+from handlers.slack.feature import JobFn
 
 log = logging.getLogger("seawall.worker")
 
-# A job: (deps, **kwargs). Modules contribute theirs through JOB_MODULES' `JOBS` dicts.
-JobFn = Callable[..., Awaitable[Any]]
 HEARTBEAT_EVERY_S = JOB_HEARTBEAT_S / 3
 # Sweep often: a job whose worker was SIGKILLed is re-run once its heartbeat lapses.
 SWEEP_TIMERS: PartialTimersDict = {"sweep": 2, "schedule": 1, "abort": 1, "worker_info": 10}
 
 
-def job_functions() -> dict[str, JobFn]:
-    """Every job any module defines (each exposes JOBS = {name: fn(deps, **kwargs)})."""
-    from bot import approval_flow, incident_flow, step_back
-    from handlers import card_buttons
-    from playbooks import engine
-
-    functions: dict[str, JobFn] = {}
-    for module in (engine, step_back, incident_flow, approval_flow, card_buttons):
-        functions.update(module.JOBS)
-    return functions
+def build_poster(deps: Deps) -> OutboundPoster:
+    """The outbound Slack poster, from the parts it needs (the worker and the sandbox run it)."""
+    return OutboundPoster(
+        deps.store,
+        deps.poster_slack,
+        deps.clock,
+        deps.metrics,
+        post_interval_s=deps.settings.seawall_post_interval,
+    )
 
 
 def _with_heartbeat(name: str, fn: JobFn) -> Callable[..., Awaitable[Any]]:
@@ -106,7 +106,7 @@ async def run_worker(settings: Settings, install_stop: Callable[[asyncio.Event],
     install_stop(stop)
     worker = build_worker(deps, deps.jobs.queue)
     log.info("worker %s started on queue %s", worker.id, QUEUE_NAME)
-    poster = asyncio.create_task(deps.poster().run(stop))
+    poster = asyncio.create_task(build_poster(deps).run(stop))
     jobs = asyncio.create_task(worker.start())
     try:
         await stop.wait()

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from bot.deps import Deps
-from bot.runs import PlaybookRun, StepRecord
+from bot.models.run import PlaybookRun, StepRecord
 
 NAME = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
 

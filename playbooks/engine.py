@@ -19,10 +19,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot import incident_flow, keys, timeline
+from bot.core import keys
 from bot.deps import Deps
-from bot.models import TriageCard
-from bot.runs import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
+from bot.incidents import flow as incidents
+from bot.models.card import TriageCard
+from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
 from bot.store import CardMutation
 from playbooks.definition import Playbook, StepContext
 from playbooks.gates import Gate, check_gates
@@ -69,7 +70,7 @@ async def start_run(
     await deps.store.mutate_card(card.card_id, lambda _: CardMutation(card=card))
     started = f"Playbook {playbook.name} started (run {run.run_id})"
     if incident_id is not None:
-        await incident_flow.link_run(deps, incident_id, run.run_id, started, requested_by)
+        await incidents.link_run(deps, incident_id, run.run_id, started, requested_by)
     await deps.jobs.enqueue("advance_run", run_id=run.run_id)
     return run
 
@@ -111,8 +112,7 @@ async def _advance_once(
         await _ask_operator(deps, run)
         return False
     if step.state is StepState.RUNNING:
-        await timeline.record(
-            deps,
+        await deps.timeline.append(
             run.incident_id,
             "step",
             f"Step {step.name} was interrupted; it is idempotent, so it runs again",
@@ -158,8 +158,7 @@ async def _run_step(
         settings=deps.config.playbooks.get(playbook.name, {}),
         attempt=record.attempts,
     )
-    await timeline.record(
-        deps,
+    await deps.timeline.append(
         run.incident_id,
         "step",
         f"Step {record.name} started: {record.description}",
@@ -186,8 +185,7 @@ async def _run_step(
         return []
 
     await update_run(deps, run.run_id, succeeded)  # written AFTER
-    await timeline.record(
-        deps,
+    await deps.timeline.append(
         run.incident_id,
         "step",
         f"Step {record.name} succeeded. {output or ''}".strip(),
@@ -214,8 +212,7 @@ async def _step_failed(deps: Deps, run_id: str, index: int, exc: Exception) -> N
 
     run = await update_run(deps, run_id, failed)
     if run is not None:
-        await timeline.record(
-            deps,
+        await deps.timeline.append(
             run.incident_id,
             "step",
             f"Step {run.steps[index].name} failed: {reason}",
@@ -238,8 +235,7 @@ async def _ask_operator(deps: Deps, run: PlaybookRun) -> None:
         ]
 
     if await update_run(deps, run.run_id, waiting) is not None:
-        await timeline.record(
-            deps,
+        await deps.timeline.append(
             run.incident_id,
             "step",
             f"Step {run.steps[index].name} was interrupted; waiting for a human to decide",
@@ -282,8 +278,7 @@ async def decide_interrupted(
     updated = await update_run(deps, run_id, decide)
     if updated is None:
         return "Someone decided already; nothing was changed."
-    await timeline.record(
-        deps,
+    await deps.timeline.append(
         run.incident_id,
         "step",
         f"{decision} chosen for step {run.steps[index].name}",

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from enum import Enum
 
-from bot import approval_flow, step_back
+from bot.approvals import flow as approval_flow
 from bot.deps import Deps
-from bot.runs import PlaybookRun, RunStatus, StepState
+from bot.models.run import PlaybookRun, RunStatus, StepState
+from bot.step_back import flow as step_back
 from playbooks.run_state import finish_run, update_run
 
 

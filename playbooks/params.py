@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from bot.cards.common import escape
-from bot.errors import SeawallError
+from bot.core.errors import SeawallError
 from playbooks.definition import Playbook
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")

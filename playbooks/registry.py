@@ -1,17 +1,17 @@
-"""Finds playbooks: every module in playbooks/catalog/ plus SEAWALL_CONFIG's playbook_modules.
+"""Finds playbooks: the built-in ones (playbooks/catalog/BUILTIN) plus the modules named by
+SEAWALL_CONFIG's playbook_modules (your own code, imported by name).
 
-A module declares `PLAYBOOK = Playbook(...)` (or `PLAYBOOKS = [...]`). Adding one never
+Such a module declares `PLAYBOOK = Playbook(...)` (or `PLAYBOOKS = [...]`). Adding one never
 touches the engine.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from collections.abc import Iterable
 
-from bot.errors import ConfigError
-from playbooks import catalog
+from bot.core.errors import ConfigError
+from playbooks.catalog import BUILTIN
 from playbooks.definition import Playbook
 
 
@@ -34,9 +34,8 @@ class Registry:
 
 
 def load_registry(extra_modules: Iterable[str] = ()) -> Registry:
-    names = [f"{catalog.__name__}.{m.name}" for m in pkgutil.iter_modules(catalog.__path__)]
-    registry = Registry()
-    for module_name in [*names, *extra_modules]:
+    registry = Registry(BUILTIN)
+    for module_name in extra_modules:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot import timeline
 from bot.deps import Deps
-from bot.models import TriageCard
-from bot.runs import PlaybookRun, RunStatus, run_card_id
+from bot.models.card import TriageCard
+from bot.models.run import PlaybookRun, RunStatus, run_card_id
 from bot.store import CardMutation
 
 # A change to a run: edits it in place and returns thread replies, or None to write nothing.
@@ -46,8 +45,7 @@ async def finish_run(deps: Deps, run: PlaybookRun, status: RunStatus, reply: str
         return [reply]
 
     await update_run(deps, run.run_id, finish)
-    await timeline.record(
-        deps,
+    await deps.timeline.append(
         run.incident_id,
         "step",
         f"Playbook {run.playbook} {status.value}",

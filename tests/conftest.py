@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from bot.config import FileConfig
+from bot.core.config import FileConfig
 from bot.deps import Deps
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.sender import SlackSender

@@ -31,7 +31,8 @@ from bot.cards.common import (
     truncate,
 )
 from bot.cards.incident import incident_link_line
-from bot.models import Alert, AlertGroup, Status, TriageCard
+from bot.models.alert import Alert, AlertGroup, Status
+from bot.models.card import TriageCard
 
 SEVERITY_ICON = {"critical": "🔴", "page": "🔴", "error": "🔴", "warning": "🟠", "info": "🔵"}
 RESOLVED_ICON = "🟢"

@@ -17,7 +17,6 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.approvals import Approval, checklist_done, is_complete, mention, who_can_approve
 from bot.cards.common import (
     CONTEXT_TEXT_MAX,
     FALLBACK_TEXT_MAX,
@@ -32,7 +31,8 @@ from bot.cards.common import (
     slack_time,
     truncate,
 )
-from bot.models import TriageCard
+from bot.models.approval import Approval, checklist_done, is_complete, mention, who_can_approve
+from bot.models.card import TriageCard
 
 STATE_LABEL = {
     "pending": ("🔐", "waiting for approval"),

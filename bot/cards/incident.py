@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import (
     Block,
@@ -27,11 +26,10 @@ from bot.cards.common import (
     truncate,
     usable_url,
 )
-from bot.incidents import Incident, duration_text
-
-if TYPE_CHECKING:
-    from bot.models import Note, TriageCard
-    from bot.timeline import TimelineEntry
+from bot.core.times import duration_text
+from bot.models.card import Note, TriageCard
+from bot.models.incident import Incident
+from bot.models.timeline import TimelineEntry
 
 SEVERITY_ICON = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
 RESOLVED_ICON = "🟢"

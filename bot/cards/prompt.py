@@ -37,8 +37,8 @@ from bot.cards.common import (
     slack_time,
     truncate,
 )
-from bot.models import TriageCard
-from bot.prompts import StepPrompt
+from bot.models.card import TriageCard
+from bot.models.prompt import StepPrompt
 
 TYPED_CONFIRM_CALLBACK = "step_back.typed_confirm"
 TYPED_BLOCK = "typed_target"

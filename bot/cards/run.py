@@ -25,8 +25,8 @@ from bot.cards.common import (
     slack_time,
     truncate,
 )
-from bot.models import TriageCard
-from bot.runs import PlaybookRun, RunStatus, StepRecord, StepState
+from bot.models.card import TriageCard
+from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState
 
 STATUS_TEXT = {
     RunStatus.QUEUED: "⏳ queued",

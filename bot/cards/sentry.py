@@ -34,7 +34,8 @@ from bot.cards.common import (
     truncate,
 )
 from bot.cards.incident import incident_link_line
-from bot.models import SentryIssue, SentryMetricAlert, TriageCard
+from bot.models.card import TriageCard
+from bot.models.sentry import SentryIssue, SentryMetricAlert
 
 LEVEL_ICON = {"fatal": "🔴", "error": "🔴", "warning": "🟠", "info": "🔵", "debug": "🔵"}
 STATUS_ICON = {"resolved": "🟢", "ignored": "🔕"}

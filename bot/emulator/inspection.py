@@ -9,15 +9,42 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-if TYPE_CHECKING:
-    from bot.emulator.app import SlackEmulator
+from bot.emulator.models import EmulatedMessage, EphemeralMessage, RecordedCall
+
+
+class Inspectable(Protocol):
+    """What these routes need of the emulator (app.py's SlackEmulator), named here so that
+    this module does not import app.py, which imports it."""
+
+    @property
+    def calls(self) -> list[RecordedCall]: ...
+    @property
+    def ephemerals(self) -> list[EphemeralMessage]: ...
+    @property
+    def views(self) -> list[dict[str, Any]]: ...
+    def snapshot_channel(self, channel_id: str) -> list[dict[str, Any]]: ...
+    def message(self, channel_id: str, ts: str) -> EmulatedMessage | None: ...
+    def slack_message(self, channel_id: str, ts: str) -> dict[str, Any] | None: ...
+    def inject_fault(
+        self,
+        method: str | None,
+        status: int,
+        count: int,
+        retry_after: int = 1,
+        error: str | None = None,
+    ) -> None: ...
+    def reset(self) -> None: ...
+    def issue_trigger_id(self) -> str: ...
+    def issue_response_url(
+        self, base_url: str, channel: str, user: str, message_ts: str | None = None
+    ) -> str: ...
 
 
 class FaultRequest(BaseModel):
@@ -38,7 +65,7 @@ def _bad_request(exc: ValidationError | ValueError) -> JSONResponse:
     return JSONResponse({"ok": False, "error": "invalid_request", "detail": str(exc)}, 400)
 
 
-def inspection_routes(emu: SlackEmulator) -> list[Route]:
+def inspection_routes(emu: Inspectable) -> list[Route]:
     """The routes, bound to one emulator instance."""
 
     async def calls(request: Request) -> Response:

@@ -1,1 +1,10 @@
-"""Built-in playbooks: each module here defines PLAYBOOK and is found automatically."""
+"""Built-in playbooks: one module each, defining PLAYBOOK, and listed in BUILTIN below.
+
+Adding one is a module here and a line in BUILTIN; the engine never changes."""
+
+from __future__ import annotations
+
+from playbooks.catalog import quarantine
+from playbooks.definition import Playbook
+
+BUILTIN: tuple[Playbook, ...] = (quarantine.PLAYBOOK,)

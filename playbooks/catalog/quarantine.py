@@ -17,7 +17,7 @@ import asyncio
 
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.errors import SeawallError
+from bot.core.errors import SeawallError
 from playbooks.definition import Playbook, Step, StepContext
 from playbooks.providers.haproxy import HAProxy
 from playbooks.types import Hostname, Identifier

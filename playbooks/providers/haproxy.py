@@ -10,7 +10,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from bot.errors import ExternalServiceError
+from bot.core.errors import ExternalServiceError
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]{1,63}$")
 TIMEOUT_S = 5.0

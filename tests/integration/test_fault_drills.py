@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.alert_groups import card_id_for_group
+from bot.alerts.rules import card_id_for_group
 from bot.emulator import EmulatedMessage
-from bot.models import AlertGroup
+from bot.models.alert import AlertGroup
 from bot.store import REDIS_ERRORS
 from tests.conftest import StackFactory, emulator_config
 from tests.fixtures.alertmanager_payloads import group_payload

@@ -13,16 +13,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import keys
-from bot.alert_intake import receive_alertmanager
-from bot.clock import SystemClock
-from bot.config import FileConfig
+from bot.alerts.intake import receive_alertmanager
+from bot.alerts.payload import AlertmanagerWebhook
+from bot.core import keys
+from bot.core.clock import SystemClock
+from bot.core.config import FileConfig
+from bot.core.metrics import Metrics
+from bot.core.slack import make_client
 from bot.emulator import SlackEmulator
-from bot.metrics import Metrics
-from bot.payloads.alertmanager import AlertmanagerWebhook
 from bot.poster import OutboundPoster
-from bot.slack import make_client
 from bot.store import Store, connect
+from bot.timeline import Timeline
 from tests.conftest import emulator_config
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.servers import ServerThread
@@ -61,7 +62,12 @@ class Scene:
         """Deliver a firing group, as the webhook does; returns its card id."""
         hook = AlertmanagerWebhook.model_validate(group_payload(group, alerts=alerts))
         result = await receive_alertmanager(
-            self.store, FileConfig(), CHANNEL, hook, datetime.now(UTC)
+            hook,
+            store=self.store,
+            timeline=Timeline(redis=self.redis, clock=self.store.clock),
+            config=FileConfig(),
+            default_channel=CHANNEL,
+            received_at=datetime.now(UTC),
         )
         return result.card_id
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.clock import SystemClock
-from bot.models import Ack, AlertGroup, TriageCard
+from bot.core.clock import SystemClock
+from bot.models.alert import AlertGroup
+from bot.models.card import Ack, TriageCard
 from bot.store import CardMutation, MutationResult, Mutator, Store, connect
 
 pytestmark = pytest.mark.integration

@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.deps import Deps
 from bot.emulator import EmulatedMessage, SlackEmulator
 from bot.emulator.sender import SlackSender
+from handlers.worker import build_poster, build_worker
 from tests.support.servers import ServerThread
 
 BOT_TOKEN = "xoxb-test-token"
@@ -55,8 +56,6 @@ class SeawallStack:
 
     def start_worker(self) -> None:
         """A saq worker in the app's event loop (crash drills use real processes instead)."""
-        from handlers.worker import build_worker
-
         queue = self.deps.jobs.queue  # type: ignore[attr-defined]
         worker = build_worker(self.deps, queue, concurrency=4)
         self._worker = worker
@@ -65,7 +64,7 @@ class SeawallStack:
     def start_poster(self) -> None:
         async def run() -> None:
             self._poster_stop = asyncio.Event()
-            await self.deps.poster().run(self._poster_stop)
+            await build_poster(self.deps).run(self._poster_stop)
 
         self.server.spawn(run())
 

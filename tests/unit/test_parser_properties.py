@@ -23,20 +23,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from bot import cards
-from bot.alert_groups import apply_notification, card_id_for_group
-from bot.models import SentryIssue, SentryMetricAlert, TriageCard
-from bot.payloads.alertmanager import AlertmanagerWebhook
-from bot.payloads.sentry import (
+from bot.alerts.payload import AlertmanagerWebhook
+from bot.alerts.rules import apply_notification, card_id_for_group
+from bot.cards.render import render as render_card
+from bot.models.card import TriageCard
+from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.sentry.payload import (
     HANDLED,
     SentryDelivery,
     SentryEventAlertWebhook,
     SentryIssueWebhook,
     SentryMetricAlertWebhook,
 )
-from bot.sentry_issues import apply_event_alert, apply_issue_webhook, apply_metric_alert
+from bot.sentry.rules import apply_event_alert, apply_issue_webhook, apply_metric_alert
 from handlers.http_edge import Rejection, parse_model
-from handlers.sentry import SentryHook, parse_hook
+from handlers.webhooks.sentry import SentryHook, parse_hook
 from playbooks.catalog.quarantine import PLAYBOOK as QUARANTINE
 from playbooks.definition import Playbook
 from playbooks.params import ParamError, parse_params
@@ -200,7 +201,7 @@ def render(card_id: str, subject: Any) -> None:
     card = TriageCard(
         card_id=card_id, channel="C0ALERTS", subject=subject, created_at=NOW, updated_at=NOW
     )
-    message = cards.render(card, NOW)
+    message = render_card(card, NOW)
     assert message.blocks
 
 

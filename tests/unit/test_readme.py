@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.config import Settings
+import yaml
+
+from bot.core.config import FileConfig, Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `([A-Z_]+)` \| (yes|no) \| (.+?) \|")
@@ -37,13 +39,29 @@ def test_readme_shows_the_two_commands() -> None:
 
 
 def test_the_readme_config_file_example_is_valid() -> None:
-    import yaml
-
-    from bot.config import FileConfig
-
     text = README.read_text(encoding="utf-8")
     after = text.split("The YAML file named by `SEAWALL_CONFIG`", 1)[1]
     block = after.split("```yaml\n", 1)[1].split("```", 1)[0]
     config = FileConfig.model_validate(yaml.safe_load(block))
     assert config.approvers.users == ["U0123ALICE"]
     assert config.playbooks["quarantine"]["backend"] == "web"
+
+
+def layout_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    return text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_layout_section_names_every_package_and_shared_module() -> None:
+    root = README.parent
+    layout = layout_section()
+    packages = [
+        p.relative_to(root)
+        for top in ("bot", "handlers", "playbooks")
+        for p in (root / top).iterdir()
+        if (p / "__init__.py").exists()
+    ]
+    shared = [p.name for p in (root / "bot").glob("*.py") if p.name != "__init__.py"]
+    missing = [f"{p.name}/" for p in packages if f"{p.name}/" not in layout]
+    missing += [name for name in shared if name not in layout]
+    assert missing == []

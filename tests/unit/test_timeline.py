@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import fakeredis
 
-from bot.clock import FrozenClock
-from bot.timeline import append, plain_text, read_stream
+from bot.core.clock import FrozenClock
+from bot.timeline import Timeline, plain_text
 
 START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
@@ -19,12 +19,13 @@ async def _append_and_read(limit: int | None) -> list[tuple[str, datetime]]:
     # the integration tests run the same code against a real redis-server.
     redis = fakeredis.FakeAsyncRedis(decode_responses=True)
     clock = FrozenClock(START)
+    timeline = Timeline(redis=redis, clock=clock)
     for text, step in (("first", 0), ("second", 120), ("third", -300), ("fourth", 10)):
         clock.advance(step)  # a worker with a slow clock may write an earlier time later
-        await append(redis, clock, "inc-1", "note", text, actor="U0ALICE")
-    await append(redis, clock, None, "note", "belongs to no incident")
-    await append(redis, clock, "inc-2", "note", "another incident")
-    entries = await read_stream(redis, "inc-1", limit=limit)
+        await timeline.append("inc-1", "note", text, actor="U0ALICE")
+    await timeline.append(None, "note", "belongs to no incident")
+    await timeline.append("inc-2", "note", "another incident")
+    entries = await timeline.read("inc-1", limit=limit)
     await redis.aclose()
     return [(e.text, e.at) for e in entries]
 

@@ -1,0 +1,135 @@
+"""Pure rules for folding Alertmanager notifications into an AlertGroup.
+
+Deliveries can repeat (retries), arrive out of order (a retried "firing" after the
+"resolved"), omit fingerprints or per-alert status. Every rule here is a pure function, so
+the same notification applied twice yields the same group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.alerts.payload import AlertmanagerAlert, AlertmanagerWebhook
+from bot.models.alert import Alert, AlertGroup, Status
+
+# Go's zero time, which Alertmanager sends as endsAt when an alert has no known end.
+_ZERO_TIME_YEAR = 1
+
+
+def card_id_for_group(group_key: str) -> str:
+    """Short, Slack-safe card id for a groupKey (groupKeys can be kilobytes of regex)."""
+    return "am-" + hashlib.sha256(group_key.encode()).hexdigest()[:24]
+
+
+def fingerprint_for(labels: dict[str, str]) -> str:
+    """Stand-in fingerprint from the label set, for senders that omit it."""
+    canonical = json.dumps(sorted(labels.items()), separators=(",", ":"))
+    return "sw" + hashlib.sha256(canonical.encode()).hexdigest()[:14]
+
+
+def delivery_digest(hook: AlertmanagerWebhook) -> str:
+    """Identity of a delivery for retry de-duplication: group, status and each alert's state."""
+    alerts = sorted(
+        (
+            a.fingerprint or fingerprint_for(a.labels),
+            a.status or "",
+            a.starts_at.isoformat(),
+            a.ends_at.isoformat() if a.ends_at else "",
+        )
+        for a in hook.alerts
+    )
+    material = json.dumps([hook.group_key, hook.status, alerts], separators=(",", ":"))
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _ends_at(alert: AlertmanagerAlert) -> datetime | None:
+    if alert.ends_at is None or alert.ends_at.year == _ZERO_TIME_YEAR:
+        return None
+    return alert.ends_at
+
+
+def to_alert(alert: AlertmanagerAlert, group_status: str, received_at: datetime) -> Alert:
+    """Normalise one payload alert; infer a missing status from endsAt, then the group."""
+    ends_at = _ends_at(alert)
+    if alert.status is not None:
+        status = Status(alert.status)
+    elif group_status == Status.RESOLVED or (ends_at is not None and ends_at <= received_at):
+        status = Status.RESOLVED
+    else:
+        status = Status.FIRING
+    return Alert(
+        fingerprint=alert.fingerprint or fingerprint_for(alert.labels),
+        status=status,
+        labels=alert.labels,
+        annotations=alert.annotations,
+        starts_at=alert.starts_at,
+        ends_at=ends_at,
+        generator_url=alert.generator_url,
+    )
+
+
+def is_stale(stored: Alert, incoming: Alert) -> bool:
+    """True when `incoming` reports an older state of the alert than we already hold."""
+    if stored.starts_at != incoming.starts_at:
+        return stored.starts_at > incoming.starts_at
+    # Same occurrence: resolution is final for it; a firing report after it is a late retry.
+    return stored.status is Status.RESOLVED and incoming.status is Status.FIRING
+
+
+@dataclass
+class GroupUpdate:
+    group: AlertGroup
+    previous_status: Status | None
+    changed_alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def status_changed(self) -> bool:
+        return self.previous_status is not None and self.previous_status is not self.group.status
+
+
+def apply_notification(
+    group: AlertGroup | None, hook: AlertmanagerWebhook, received_at: datetime
+) -> GroupUpdate:
+    """Fold one notification into the group (None: first notification of the group)."""
+    previous_status = group.status if group is not None else None
+    # A shallow copy with its own alerts dict is enough: every field below is replaced, not
+    # edited, and alerts are frozen.
+    merged = (
+        group.model_copy(update={"alerts": dict(group.alerts)})
+        if group is not None
+        else AlertGroup(group_key=hook.group_key)
+    )
+    changed: list[Alert] = []
+    for raw in hook.alerts:
+        incoming = to_alert(raw, hook.status, received_at)
+        stored = merged.alerts.get(incoming.fingerprint)
+        if stored is not None and (stored == incoming or is_stale(stored, incoming)):
+            continue
+        merged.alerts[incoming.fingerprint] = incoming
+        changed.append(incoming)
+
+    merged.receiver = hook.receiver
+    merged.group_labels = hook.group_labels
+    merged.common_labels = hook.common_labels
+    merged.common_annotations = hook.common_annotations
+    merged.external_url = hook.external_url
+    merged.truncated_alerts = hook.truncated_alerts
+    merged.notifications += 1
+    if merged.status is Status.RESOLVED:
+        merged.resolved_at = merged.resolved_at or received_at
+    else:
+        merged.resolved_at = None
+    return GroupUpdate(group=merged, previous_status=previous_status, changed_alerts=changed)
+
+
+def routing_labels(group: AlertGroup) -> dict[str, str]:
+    """Labels used to choose a channel: common labels, else the group's own labels."""
+    return {**group.group_labels, **group.common_labels}
+
+
+def silence_matchers(group: AlertGroup) -> dict[str, str]:
+    """Equality matchers that select this group's alerts (groupLabels, else commonLabels)."""
+    return dict(group.group_labels) or dict(group.common_labels)

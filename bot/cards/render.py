@@ -1,0 +1,38 @@
+"""Render any card by the kind of its subject: the one entry point the poster calls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.cards.alert_group import render_alert_group
+from bot.cards.approval import render_approval
+from bot.cards.common import CardMessage
+from bot.cards.incident import render_incident
+from bot.cards.prompt import render_prompt
+from bot.cards.run import render_run
+from bot.cards.sentry import render_sentry
+from bot.models.alert import AlertGroup
+from bot.models.approval import Approval
+from bot.models.card import TriageCard
+from bot.models.incident import Incident
+from bot.models.prompt import StepPrompt
+from bot.models.run import PlaybookRun
+from bot.models.sentry import SentryIssue, SentryMetricAlert
+
+
+def render(card: TriageCard, now: datetime) -> CardMessage:
+    """The Slack message for `card` as it stands at `now`."""
+    subject = card.subject
+    if isinstance(subject, AlertGroup):
+        return render_alert_group(card, subject, now)
+    if isinstance(subject, SentryIssue | SentryMetricAlert):
+        return render_sentry(card, subject, now)
+    if isinstance(subject, PlaybookRun):
+        return render_run(card, subject, now)
+    if isinstance(subject, StepPrompt):
+        return render_prompt(card, subject, now)
+    if isinstance(subject, Approval):
+        return render_approval(card, subject, now)
+    if isinstance(subject, Incident):
+        return render_incident(card, subject, now)
+    raise TypeError(f"no card for subject kind {type(subject).__name__}")

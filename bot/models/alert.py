@@ -1,0 +1,54 @@
+"""An Alertmanager alert group as Seawall knows it, merged over deliveries (bot/alerts/rules.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Alert(BaseModel):
+    """One alert (identity: fingerprint) as last reported."""
+
+    # Replaced, never edited: a group update can then share unchanged alerts with the old
+    # group instead of deep-copying them (most of a delivery's CPU, bench/ingest).
+    model_config = ConfigDict(frozen=True)
+
+    fingerprint: str
+    status: Status
+    labels: dict[str, str]
+    annotations: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime
+    ends_at: datetime | None = None
+    generator_url: str = ""
+
+
+class AlertGroup(BaseModel):
+    """An Alertmanager notification group (identity: groupKey), merged over deliveries."""
+
+    kind: Literal["alertmanager"] = "alertmanager"
+    group_key: str
+    receiver: str = ""
+    group_labels: dict[str, str] = Field(default_factory=dict)
+    common_labels: dict[str, str] = Field(default_factory=dict)
+    common_annotations: dict[str, str] = Field(default_factory=dict)
+    external_url: str = ""
+    truncated_alerts: int = 0
+    alerts: dict[str, Alert] = Field(default_factory=dict)
+    notifications: int = 0
+    resolved_at: datetime | None = None
+
+    @property
+    def status(self) -> Status:
+        firing = any(a.status is Status.FIRING for a in self.alerts.values())
+        return Status.FIRING if firing else Status.RESOLVED
+
+    def count(self, status: Status) -> int:
+        return sum(1 for a in self.alerts.values() if a.status is status)

@@ -1,0 +1,74 @@
+"""The one list of features. Each gives its slash subcommands, card buttons, Bolt listeners and
+worker jobs (handlers/slack/feature.py); the web app, the worker and the command router all
+read them from here, so adding a feature is one line below.
+
+Order matters only for Bolt: the routers for commands and card buttons are registered first
+(they carry most traffic and Bolt tries listeners in order on every request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.deps import Deps
+from handlers.slack import (
+    alerts,
+    approvals,
+    buttons,
+    commands,
+    incidents,
+    playbooks,
+    sentry,
+    step_back,
+    triage,
+)
+from handlers.slack.feature import CardWork, Feature, JobFn, Subcommand
+
+FEATURES: tuple[Feature, ...] = (
+    triage.FEATURE,
+    alerts.FEATURE,
+    sentry.FEATURE,
+    incidents.FEATURE,
+    approvals.FEATURE,
+    step_back.FEATURE,
+    playbooks.FEATURE,
+)
+
+
+def subcommands() -> list[Subcommand]:
+    return [sub for feature in FEATURES for sub in feature.subcommands]
+
+
+def button_table(deps: Deps) -> dict[str, CardWork]:
+    table: dict[str, CardWork] = {}
+    for feature in FEATURES:
+        for action, work in feature.buttons(deps).items():
+            if action.value in table:
+                raise ValueError(f"two features handle the button {action.value}")
+            table[action.value] = work
+    return table
+
+
+async def card_button(deps: Deps, **job: Any) -> None:
+    """The worker's job for every card button (handlers/slack/buttons.py enqueues it)."""
+    await buttons.run_button(deps, button_table(deps), **job)
+
+
+def job_functions() -> dict[str, JobFn]:
+    """Every job the worker runs, by name: fn(deps, **kwargs)."""
+    found: dict[str, JobFn] = {"card_button": card_button}
+    for feature in FEATURES:
+        for name, fn in feature.jobs.items():
+            if name in found:
+                raise ValueError(f"two features define the job {name}")
+            found[name] = fn
+    return found
+
+
+def register(bolt: AsyncApp, deps: Deps) -> None:
+    """Every Slack listener of every feature, routers first."""
+    commands.register(bolt, deps, subcommands())
+    buttons.register(bolt, deps, button_table(deps))
+    for feature in FEATURES:
+        feature.register(bolt, deps)

@@ -1,0 +1,94 @@
+"""Bolt app construction and Events API de-duplication."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
+
+from bot.core import keys
+from bot.core.errors import StoreUnavailable
+from bot.deps import Deps
+from handlers.slack.after_ack import after_ack
+from handlers.slack.failures import report_failure
+from handlers.slack.respond import PooledRespond, response_url_of
+
+log = logging.getLogger("seawall.slack")
+
+
+def event_identity(body: dict[str, Any]) -> str | None:
+    """Slack's event_id, or a digest of the event when a sender omits it."""
+    if body.get("type") != "event_callback":
+        return None
+    event_id = body.get("event_id")
+    if event_id:
+        return str(event_id)
+    material = json.dumps([body.get("team_id"), body.get("event")], sort_keys=True)
+    return "digest-" + hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def build_bolt(deps: Deps) -> AsyncApp:
+    bolt = AsyncApp(
+        client=deps.slack,
+        signing_secret=deps.settings.slack_signing_secret,
+        # Listeners finish before Slack gets its response: an ack carries its answer and
+        # costs no polling; whatever talks to Slack again goes through handlers.slack.after_ack.
+        process_before_response=True,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @bolt.middleware
+    async def pooled_respond(
+        context: dict[str, Any],
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[BoltResponse | None]],
+    ) -> BoltResponse | None:
+        url = response_url_of(body)
+        if url:
+            context["respond"] = PooledRespond(deps.http, url)
+        return await next()
+
+    @bolt.middleware
+    async def drop_repeated_events(
+        body: dict[str, Any], next: Callable[[], Awaitable[BoltResponse | None]]
+    ) -> BoltResponse | None:
+        identity = event_identity(body)
+        if identity is None:
+            return await next()
+        try:
+            first = await deps.store.claim(keys.slack_event(identity), keys.SLACK_EVENT_TTL_S)
+        except StoreUnavailable:
+            # Not acknowledging makes Slack retry later, when Redis may be back.
+            log.error("Redis unreachable: event %s left for Slack to retry", identity)
+            return BoltResponse(status=503, body="store unavailable")
+        event_type = str((body.get("event") or {}).get("type") or "unknown")[:40]
+        if not first:
+            log.info("event %s already handled; ignoring the retry", identity)
+            deps.metrics.slack_events.labels(event_type, "duplicate").inc()
+            return BoltResponse(status=200, body="")
+        deps.metrics.slack_events.labels(event_type, "handled").inc()
+        return await next()
+
+    @bolt.error
+    async def on_unexpected_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        text = report_failure(error, "a Slack listener")
+        if body.get("command"):
+            answer = {"response_type": "ephemeral", "text": text}
+            return BoltResponse(status=200, body=json.dumps(answer))
+        url = response_url_of(body)
+        if url:
+            answer_url = PooledRespond(deps.http, url)
+            after_ack(
+                answer_url(text=text, response_type="ephemeral", replace_original=False),
+                "failure report",
+            )
+        # Not a 5xx: Slack would retry an event we have already claimed, or show its own
+        # generic error next to ours.
+        return BoltResponse(status=200, body="")
+
+    return bolt

@@ -1,0 +1,83 @@
+"""What a feature gives the composition root: its slash subcommands, its card buttons, its
+Bolt listeners and its worker jobs (handlers/features.py is the one list of features).
+
+The types live here, apart from the routers that use them, so a feature module and a router
+never import each other."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.cards.common import ActionId
+from bot.deps import Deps
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """A slash command as received, after the subcommand word was taken off."""
+
+    command: str
+    sub: str
+    text: str  # everything after the subcommand, raw (untrusted)
+    user_id: str
+    channel_id: str
+    trigger_id: str | None = None
+
+    def words(self) -> list[str]:
+        """Shell-like split (quotes group words); raises ValueError on unbalanced quotes."""
+        return shlex.split(self.text)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    blocks: list[dict[str, Any]] | None = None
+    in_channel: bool = False
+
+    @property
+    def response_type(self) -> str:
+        return "in_channel" if self.in_channel else "ephemeral"
+
+
+Handler = Callable[[Deps, Invocation], Awaitable[Reply]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    command: str
+    name: str  # "" matches "/playbook <anything not registered>" (e.g. a playbook name)
+    usage: str
+    summary: str
+    handler: Handler = field(compare=False)
+
+
+# What a card button does: (card id, the clicking user as Slack sent it) -> sentence for them.
+CardWork = Callable[[str, dict[str, Any]], Awaitable[str]]
+# A worker job: (deps, **kwargs).
+JobFn = Callable[..., Awaitable[Any]]
+
+
+def no_buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+    del deps
+    return {}
+
+
+def no_listeners(bolt: AsyncApp, deps: Deps) -> None:
+    del bolt, deps
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One feature's ways in. `buttons` run in the worker (handlers/slack/buttons.py);
+    `register` adds any other Bolt listener (events, modals, buttons that need a trigger_id)."""
+
+    name: str
+    subcommands: Sequence[Subcommand] = ()
+    buttons: Callable[[Deps], Mapping[ActionId, CardWork]] = no_buttons
+    jobs: Mapping[str, JobFn] = field(default_factory=dict)
+    register: Callable[[AsyncApp, Deps], None] = no_listeners

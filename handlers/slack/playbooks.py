@@ -1,0 +1,150 @@
+"""`/playbook list | <name> [args] | <name> --help | status <run>` and
+`/incident quarantine <target>`: parse at the edge, start a durable run, answer at once; and
+the buttons on run cards (the human decision after an interrupted step, and Abort)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.cards.common import ActionId, escape
+from bot.core import keys
+from bot.deps import Deps
+from bot.incidents import flow as incidents
+from handlers.slack.feature import CardWork, Feature, Invocation, Reply, Subcommand
+from playbooks import engine
+from playbooks.engine import abort_run, decide_interrupted, start_run
+from playbooks.params import ParamError, help_text, parse_params, usage
+from playbooks.registry import Registry, load_registry
+from playbooks.run_state import load_run
+
+QUARANTINE = "quarantine"
+
+
+def registry_of(deps: Deps) -> Registry:
+    return load_registry(deps.config.playbook_modules)
+
+
+async def list_playbooks(deps: Deps, inv: Invocation) -> Reply:
+    playbooks = registry_of(deps).all()
+    if not playbooks:
+        return Reply("No playbooks are installed.")
+    lines = ["*Playbooks* (`/playbook <name> --help` for details):"]
+    lines += [f"• `{p.name}` — {escape(p.summary)}" for p in playbooks]
+    return Reply("\n".join(lines))
+
+
+async def status(deps: Deps, inv: Invocation) -> Reply:
+    run_id = inv.text.strip()
+    if not run_id.isalnum() or len(run_id) > 32:
+        return Reply("Usage: `/playbook status <run id>` (the id is on the run card).")
+    run = await load_run(deps, run_id)
+    if run is None:
+        return Reply(f"No run `{escape(run_id)}` is known.")
+    done = sum(1 for s in run.steps if s.state.value in ("succeeded", "skipped"))
+    current = run.current
+    where = f"; now at step {run.step_index + 1}: {escape(current.description)}" if current else ""
+    return Reply(
+        f"Run `{run.run_id}` of *{run.playbook}*: {run.status.value}, "
+        f"{done}/{len(run.steps)} steps done{where}."
+    )
+
+
+async def start(
+    deps: Deps, inv: Invocation, name: str, text: str, incident_id: str | None = None
+) -> Reply:
+    playbook = registry_of(deps).get(name)
+    if playbook is None:
+        return Reply(f"There is no playbook `{escape(name[:60])}`. `/playbook list` shows them.")
+    if text.strip() in ("--help", "-h", "help"):
+        return Reply(help_text(playbook))
+    try:
+        params = parse_params(playbook, text)
+    except ParamError as exc:
+        problems = "\n".join(f"• {p}" for p in exc.problems)
+        return Reply(
+            f"Nothing was started: the arguments do not fit *{playbook.name}*.\n{problems}\n"
+            f"Usage: `{escape(usage(playbook))}` — `/playbook {playbook.name} --help` explains."
+        )
+    # A retried or doubled command must not start a second run.
+    if inv.trigger_id and not await deps.store.claim(
+        keys.command_once(inv.trigger_id), keys.COMMAND_ONCE_TTL_S
+    ):
+        return Reply("That command was already received; its run card is in the channel.")
+    run = await start_run(deps, playbook, params, inv.user_id, inv.channel_id, incident_id)
+    return Reply(f"Started *{playbook.name}* (run `{run.run_id}`); its card follows each step.")
+
+
+async def run_named(deps: Deps, inv: Invocation) -> Reply:
+    return await start(deps, inv, inv.sub, inv.text.removeprefix(inv.sub).strip())
+
+
+async def quarantine(deps: Deps, inv: Invocation) -> Reply:
+    incident_id = await _incident_here(deps, inv.channel_id)
+    return await start(deps, inv, QUARANTINE, inv.text, incident_id)
+
+
+async def _incident_here(deps: Deps, channel: str) -> str | None:
+    incident = await incidents.incident_for_channel(deps, channel)
+    return incident.incident_id if incident is not None else None
+
+
+SUBCOMMANDS = [
+    Subcommand("/playbook", "list", "list", "the playbooks you can run", list_playbooks),
+    Subcommand("/playbook", "status", "status <run>", "where a run stands", status),
+    Subcommand(
+        "/playbook",
+        "",
+        "<name> [args] | <name> --help",
+        "run a playbook, or explain it",
+        run_named,
+    ),
+    Subcommand(
+        "/incident",
+        QUARANTINE,
+        "quarantine <target>",
+        "take a faulty server out of rotation, keep it for debugging, bring in a spare",
+        quarantine,
+    ),
+]
+
+
+RUN_PREFIX = "run-"
+
+
+def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+    async def may_decide(user_id: str, requested_by: str) -> bool:
+        # The operator who started it, or anyone allowed to approve risky changes.
+        return user_id == requested_by or user_id in deps.config.approvers.users
+
+    def decision(choice: str) -> CardWork:
+        async def work(card_id: str, user: dict[str, Any]) -> str:
+            run_id = card_id.removeprefix(RUN_PREFIX)
+            card = await deps.store.get_card(card_id)
+            requested_by = getattr(card.subject, "requested_by", "") if card else ""
+
+            async def allowed(user_id: str) -> bool:
+                return await may_decide(user_id, requested_by)
+
+            return await decide_interrupted(deps, run_id, user["id"], choice, allowed)
+
+        return work
+
+    async def abort(card_id: str, user: dict[str, Any]) -> str:
+        card = await deps.store.get_card(card_id)
+        requested_by = getattr(card.subject, "requested_by", "") if card else ""
+        if not await may_decide(user["id"], requested_by):
+            return f"Only <@{requested_by}> or an approver can abort this run; nothing changed."
+        run = await abort_run(deps, card_id.removeprefix(RUN_PREFIX), user["id"], "from Slack")
+        if run is None:
+            return "This run has already ended; nothing was changed."
+        return "Aborted: no further step will start (a step already running finishes first)."
+
+    return {
+        ActionId.RUN_RERUN: decision("rerun"),
+        ActionId.RUN_SKIP: decision("skip"),
+        ActionId.RUN_ABORT: abort,
+    }
+
+
+FEATURE = Feature(name="playbooks", subcommands=SUBCOMMANDS, buttons=buttons, jobs=engine.JOBS)

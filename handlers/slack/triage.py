@@ -1,0 +1,34 @@
+"""Triage cards (any source): Acknowledge, and the ack Slack needs for link buttons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot import triage
+from bot.cards.common import ActionId
+from bot.deps import Deps
+from handlers.slack.feature import CardWork, Feature
+
+
+def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+    async def acknowledge(card_id: str, user: dict[str, Any]) -> str:
+        return await triage.acknowledge(
+            card_id, user["id"], store=deps.store, timeline=deps.timeline, now=deps.clock.now()
+        )
+
+    return {ActionId.ACK: acknowledge}
+
+
+def register(bolt: AsyncApp, deps: Deps) -> None:
+    # Link buttons open a URL in the browser, but Slack still sends an interaction that must
+    # be acknowledged, or the user sees a warning icon.
+    @bolt.action(re.compile(re.escape(ActionId.LINK_PREFIX.value) + ".*"))
+    async def link(ack: AsyncAck) -> None:
+        await ack()
+
+
+FEATURE = Feature(name="triage", buttons=buttons, register=register)

@@ -1,0 +1,42 @@
+"""POST /webhooks/alertmanager: bearer auth, version 4 payload, one card per groupKey."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from bot.alerts.intake import receive_alertmanager
+from bot.alerts.payload import AlertmanagerWebhook
+from bot.core.errors import StoreUnavailable
+from bot.deps import Deps
+from handlers.http_edge import Rejection, check_bearer, parse_model, read_body, reject, unavailable
+
+SOURCE = "alertmanager"
+
+
+def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
+    async def receive(request: Request) -> Response:
+        try:
+            check_bearer(request, deps.settings.alertmanager_webhook_token)
+            hook = parse_model(await read_body(request), AlertmanagerWebhook)
+        except Rejection as rejection:
+            return reject(SOURCE, rejection, deps.metrics)
+        try:
+            result = await receive_alertmanager(
+                hook,
+                store=deps.store,
+                timeline=deps.timeline,
+                config=deps.config,
+                default_channel=deps.settings.seawall_channel,
+                received_at=deps.clock.now(),
+            )
+        except StoreUnavailable:
+            return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
+        deps.metrics.webhook_deliveries.labels(SOURCE, result.outcome).inc()
+        if result.outcome != "duplicate":
+            deps.metrics.webhook_alerts.labels(SOURCE).inc(len(hook.alerts))
+        return JSONResponse({"ok": True, "card": result.card_id, "outcome": result.outcome})
+
+    return receive

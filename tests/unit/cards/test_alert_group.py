@@ -1,0 +1,122 @@
+"""Alert group cards: structure, Slack's limits, and untrusted text kept as text."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.alerts.payload import AlertmanagerWebhook
+from bot.alerts.rules import apply_notification, card_id_for_group
+from bot.cards.common import ActionId, escape, truncate, usable_url
+from bot.cards.render import render
+from bot.emulator.blocks import validate_blocks
+from bot.models.card import Ack, TriageCard
+from tests.fixtures.alertmanager_payloads import QUIRKS, group_payload
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def card_for(raw: bytes | dict[str, Any], **extra: Any) -> TriageCard:
+    body = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+    hook = AlertmanagerWebhook.model_validate_json(body)
+    group = apply_notification(None, hook, NOW).group
+    return TriageCard(
+        card_id=card_id_for_group(hook.group_key),
+        channel="C0ALERTS",
+        subject=group,
+        created_at=NOW,
+        updated_at=NOW,
+        **extra,
+    )
+
+
+def blocks_of(card: TriageCard) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in render(card, NOW).blocks]
+
+
+def all_text(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_firing_card_shows_status_severity_and_name_in_the_header() -> None:
+    header = blocks_of(card_for(group_payload("HighLatency")))[0]
+    assert header["type"] == "header"
+    assert header["text"]["text"] == "🔴 FIRING · critical · HighLatency"
+
+
+def test_resolved_card_is_green() -> None:
+    card = card_for(group_payload("Disk", status="resolved", alerts=0, resolved=1))
+    assert blocks_of(card)[0]["text"]["text"].startswith("🟢 RESOLVED")
+
+
+def test_card_offers_ack_silence_incident_and_links() -> None:
+    blocks = blocks_of(
+        card_for(QUIRKS["resolved_with_runbook"].replace(b'"resolved"', b'"firing"'))
+    )
+    actions = next(b for b in blocks if b["type"] == "actions")["elements"]
+    ids = [e["action_id"] for e in actions]
+    assert ids[:3] == [ActionId.ACK, ActionId.SILENCE_1H, ActionId.DECLARE_INCIDENT]
+    urls = {e["action_id"]: e.get("url") for e in actions}
+    assert urls["card.link.runbook"] == "https://runbooks.example.net/cputhrottlinghigh"
+
+
+def test_acknowledged_card_names_who_and_drops_the_button() -> None:
+    card = card_for(group_payload("Disk"), ack=Ack(user_id="U0ALICE", at=NOW))
+    blocks = blocks_of(card)
+    assert "Acknowledged by <@U0ALICE>" in all_text(blocks)
+    actions = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert ActionId.ACK not in [e["action_id"] for e in actions]
+
+
+def test_broken_urls_become_no_buttons() -> None:
+    blocks = blocks_of(card_for(QUIRKS["spaces_in_alertname_empty_host"]))
+    actions = next(b for b in blocks if b["type"] == "actions")["elements"]
+    assert "card.link.alertmanager" not in [e["action_id"] for e in actions]
+    assert usable_url("https:///console") is None
+    assert usable_url("http://:9093") is None
+
+
+def test_truncated_alerts_are_announced() -> None:
+    assert "left out 2 more alerts" in all_text(
+        blocks_of(card_for(QUIRKS["truncated_without_alertname"]))
+    )
+
+
+def test_every_quirky_payload_renders_within_slack_limits() -> None:
+    for name, raw in QUIRKS.items():
+        errors = validate_blocks(blocks_of(card_for(raw)))
+        assert errors == [], f"{name}: {errors}"
+
+
+def test_mentions_and_links_in_annotations_stay_text() -> None:
+    hostile = "<!channel> click <https://evil.example|your bank> & <@U0BOSS>"
+    card = card_for(group_payload("Evil", summary=hostile))
+    text = all_text(blocks_of(card)) + render(card, NOW).text
+    assert "<!channel>" not in text
+    assert "<https://evil" not in text
+    assert "<@U0BOSS>" not in text
+    assert "&lt;!channel&gt;" in text
+
+
+def test_braces_are_shown_verbatim() -> None:
+    text = all_text(blocks_of(card_for(QUIRKS["braces_and_leading_whitespace"])))
+    assert "No things for {minutes} minutes" in text
+
+
+@given(st.text(max_size=400), st.integers(min_value=5, max_value=300))
+def test_truncate_never_exceeds_the_limit_nor_splits_an_entity(text: str, limit: int) -> None:
+    result = truncate(escape(text), limit)
+    assert len(result) <= limit
+    tail = result[result.rfind("&") :] if "&" in result else ""
+    assert not tail or ";" in tail or tail == "&"  # an ampersand only as the start of an entity
+
+
+@given(st.text(max_size=2000))
+def test_escape_leaves_no_raw_angle_brackets(text: str) -> None:
+    escaped = escape(text)
+    assert "<" not in escaped
+    assert ">" not in escaped
