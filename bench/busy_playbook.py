@@ -34,5 +34,5 @@ PLAYBOOK = Playbook(
     name="busy",
     summary="Keep a worker busy (benchmarks only)",
     params=Params,
-    steps=(Step("burn", "Burn CPU for {seconds}s", burn, idempotent=True),),
+    steps=(Step("burn", "Burn CPU for {seconds}s", burn, idempotent=True, read_only=True),),
 )

@@ -15,6 +15,13 @@ from bot.store import Store, connect
 
 Echo = Callable[[str], None]
 
+NO_ACCESS_WARNING = (
+    "! WARNING: SEAWALL_CONFIG has no `access:` section, so everyone in the Slack workspace "
+    "may declare and resolve incidents, silence alerts, approve changes and run every "
+    "playbook (a destructive step still asks its operator to confirm). Define roles and "
+    "who may do what under `access:` (README, Configuration)."
+)
+
 
 async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
     """Print a line per problem and return the exit status (0 when all is well)."""
@@ -43,6 +50,8 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         echo("· SENTRY_CLIENT_SECRET is not set: Sentry webhooks will be refused (optional)")
     if not settings.alertmanager_url:
         echo("· ALERTMANAGER_URL is not set: the Silence button will say so (optional)")
+    if config is not None and config.access is None:
+        echo(NO_ACCESS_WARNING)
 
     for problem in problems:
         echo(f"✗ {problem}")

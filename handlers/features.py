@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
 from handlers.slack import (
+    access,
     alerts,
     approvals,
     buttons,
@@ -23,7 +24,7 @@ from handlers.slack import (
     step_back,
     triage,
 )
-from handlers.slack.feature import CardWork, Feature, JobFn, Subcommand
+from handlers.slack.feature import Button, Feature, JobFn, Subcommand
 
 FEATURES: tuple[Feature, ...] = (
     triage.FEATURE,
@@ -40,8 +41,8 @@ def subcommands() -> list[Subcommand]:
     return [sub for feature in FEATURES for sub in feature.subcommands]
 
 
-def button_table(deps: Deps) -> dict[str, CardWork]:
-    table: dict[str, CardWork] = {}
+def button_table(deps: Deps) -> dict[str, Button]:
+    table: dict[str, Button] = {}
     for feature in FEATURES:
         for action, work in feature.buttons(deps).items():
             if action.value in table:
@@ -52,7 +53,7 @@ def button_table(deps: Deps) -> dict[str, CardWork]:
 
 async def card_button(deps: Deps, **job: Any) -> None:
     """The worker's job for every card button (handlers/slack/buttons.py enqueues it)."""
-    await buttons.run_button(deps, button_table(deps), **job)
+    await buttons.run_button(deps, button_table(deps), access.button_refusal, **job)
 
 
 def job_functions() -> dict[str, JobFn]:
@@ -68,7 +69,7 @@ def job_functions() -> dict[str, JobFn]:
 
 def register(bolt: AsyncApp, deps: Deps) -> None:
     """Every Slack listener of every feature, routers first."""
-    commands.register(bolt, deps, subcommands())
-    buttons.register(bolt, deps, button_table(deps))
+    commands.register(bolt, deps, subcommands(), access.command_refusal)
+    buttons.register(bolt, deps, button_table(deps), access.button_refusal)
     for feature in FEATURES:
         feature.register(bolt, deps)

@@ -29,6 +29,9 @@ class StepContext:
     step: StepRecord
     settings: dict[str, Any]  # this playbook's section of SEAWALL_CONFIG `playbooks:`
     attempt: int
+    # What the step notes for its undo (e.g. which spare it brought in); stored with the step
+    # when it succeeds, and handed back to the undo code.
+    facts: dict[str, str] = field(default_factory=dict)
 
 
 # A step's code returns a short human-readable result (shown on the run card), or None.
@@ -47,6 +50,15 @@ class Step:
     rollback: str | None = None  # how to undo it, in words; may use {param}
     blast_radius: str | None = None  # who or what is affected; may use {param}
     target: str | None = None  # the parameter naming what this step acts on
+    # A step that changes a system must be gated (destructive / four_eyes); one that does not
+    # says so: `read_only=True`, or `ungated="why it is safe to run without a gate"`.
+    read_only: bool = False
+    ungated: str | None = None
+    undo: StepCode | None = field(default=None, repr=False)  # code that undoes it (Roll back)
+
+    @property
+    def gated(self) -> bool:
+        return self.destructive or self.four_eyes
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,17 @@ class Playbook:
         for step in self.steps:
             if step.target is not None and step.target not in fields:
                 raise ValueError(f"step {step.name}: target {step.target!r} is not a parameter")
+            if not (step.gated or step.read_only or step.ungated):
+                raise ValueError(
+                    f"playbook {self.name}, step {step.name}: a step that changes a system "
+                    "must be gated (destructive=True or four_eyes=True); if it changes "
+                    "nothing, say read_only=True; if it is safe without a gate, say why "
+                    'with ungated="..."'
+                )
+            if step.read_only and step.gated:
+                raise ValueError(
+                    f"playbook {self.name}, step {step.name}: a read-only step needs no gate"
+                )
         for name in self.positional:
             if name not in fields:
                 raise ValueError(f"positional {name!r} is not a parameter of {self.name}")
@@ -85,6 +108,9 @@ class Playbook:
                 rollback=step.rollback.format_map(values) if step.rollback else None,
                 blast_radius=step.blast_radius.format_map(values) if step.blast_radius else None,
                 target=str(values[step.target]) if step.target else None,
+                read_only=step.read_only,
+                ungated=step.ungated,
+                can_undo=step.undo is not None,
             )
             for step in self.steps
         ]

@@ -19,20 +19,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.access.flow import refusal_for
+from bot.access.rules import playbook_action
 from bot.core import keys
 from bot.deps import Deps
 from bot.incidents import flow as incidents
 from bot.models.card import TriageCard
-from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
+from bot.models.run import PlaybookRun, RunStatus, StepState, run_card_id
 from bot.store import CardMutation
 from playbooks.definition import Playbook, StepContext
-from playbooks.gates import Gate, check_gates
+from playbooks.gates import Gate, check_gates, consume
 from playbooks.registry import Registry, load_registry
 from playbooks.run_state import finish_run, load_run, update_run
 
 log = logging.getLogger("seawall.engine")
 
 OUTPUT_MAX = 1500
+# A person must act before the run moves again (their button re-queues it).
+HUMAN_DECIDES = frozenset({RunStatus.WAITING_OPERATOR, RunStatus.BLOCKED})
 
 
 def new_run_id() -> str:
@@ -98,7 +102,7 @@ async def _advance_once(
 ) -> bool:
     """One move of the run; True when there may be another move to make right away."""
     run = await load_run(deps, run_id)
-    if run is None or run.status.finished or run.status is RunStatus.WAITING_OPERATOR:
+    if run is None or run.status.finished or run.status in HUMAN_DECIDES:
         return False
     step = run.current
     if step is None:
@@ -119,11 +123,33 @@ async def _advance_once(
             actor="seawall",
             ref=run_id,
         )
+    if not step.read_only and not await _still_allowed(deps, run):
+        return False
     gate = await check_gates(deps, run)
+    if gate is Gate.OPEN and step.state is not StepState.RUNNING:
+        gate = await consume(deps, run)  # the approval is spent now, not when granted
     if gate is not Gate.OPEN:
         return False
     await _run_step(deps, registry, playbook, run, lease_key, token)
     return True
+
+
+async def _still_allowed(deps: Deps, run: PlaybookRun) -> bool:
+    """Checked again in the worker before anything changes: the web process checked when the
+    command arrived, but roles may have changed since, or the run may not come from there."""
+    refusal = await refusal_for(
+        deps.config.access, deps.slack, run.requested_by, playbook_action(run.playbook)
+    )
+    if refusal is None:
+        return True
+    await finish_run(
+        deps,
+        run,
+        RunStatus.ABORTED,
+        f"🛑 <@{run.requested_by}> may no longer run {run.playbook}, so the run stopped before "
+        f"step {run.current.name if run.current else '?'}. {refusal}",
+    )
+    return False
 
 
 async def _run_step(
@@ -157,6 +183,7 @@ async def _run_step(
         step=record,
         settings=deps.config.playbooks.get(playbook.name, {}),
         attempt=record.attempts,
+        facts=dict(record.facts),
     )
     await deps.timeline.append(
         run.incident_id,
@@ -181,6 +208,7 @@ async def _run_step(
         step = r.steps[index]
         step.state, step.finished_at = StepState.SUCCEEDED, deps.clock.now()
         step.output = (output or "")[-OUTPUT_MAX:]
+        step.facts = dict(context.facts)
         r.step_index = index + 1
         return []
 
@@ -244,72 +272,8 @@ async def _ask_operator(deps: Deps, run: PlaybookRun) -> None:
         )
 
 
-async def decide_interrupted(
-    deps: Deps, run_id: str, user_id: str, decision: str, allowed: Callable[[str], Awaitable[bool]]
-) -> str:
-    """A human's answer for an interrupted step: "rerun", "skip" or "abort"."""
-    run = await load_run(deps, run_id)
-    if run is None:
-        return "This run is no longer in Seawall's store; nothing was changed."
-    if run.status is not RunStatus.WAITING_OPERATOR:
-        return "This run is not waiting for a decision (someone may have decided already)."
-    if not await allowed(user_id):
-        return (
-            f"Only <@{run.requested_by}> or an approver can decide for this run; "
-            "nothing was changed."
-        )
-    index = run.step_index
-
-    def decide(r: PlaybookRun) -> list[str] | None:
-        if r.status is not RunStatus.WAITING_OPERATOR or r.step_index != index:
-            return None
-        step = r.steps[index]
-        step.decided_by = user_id
-        if decision == "rerun":
-            step.state, r.status = StepState.PENDING, RunStatus.RUNNING
-            return [f"🔁 <@{user_id}> chose to re-run step {step.name}."]
-        if decision == "skip":
-            step.state, step.finished_at = StepState.SKIPPED, deps.clock.now()
-            r.step_index, r.status = index + 1, RunStatus.RUNNING
-            return [f"⏭️ <@{user_id}> chose to skip step {step.name}."]
-        r.status, r.finished_at = RunStatus.ABORTED, deps.clock.now()
-        return [f"🛑 <@{user_id}> aborted the run at step {step.name}."]
-
-    updated = await update_run(deps, run_id, decide)
-    if updated is None:
-        return "Someone decided already; nothing was changed."
-    await deps.timeline.append(
-        run.incident_id,
-        "step",
-        f"{decision} chosen for step {run.steps[index].name}",
-        actor=user_id,
-        ref=run_id,
-    )
-    if not updated.status.finished:
-        await deps.jobs.enqueue("advance_run", run_id=run_id)
-    return {"rerun": "Re-running the step.", "skip": "Skipped; the run goes on."}.get(
-        decision, "Run aborted."
-    )
-
-
-async def abort_run(deps: Deps, run_id: str, user_id: str, reason: str) -> PlaybookRun | None:
-    """Stop the run before its next step (a running step is not interrupted)."""
-
-    def abort(r: PlaybookRun) -> list[str] | None:
-        if r.status.finished:
-            return None
-        r.status, r.finished_at = RunStatus.ABORTED, deps.clock.now()
-        return [f"🛑 Run aborted by <@{user_id}>: {reason}"]
-
-    return await update_run(deps, run_id, abort)
-
-
 async def _advance_job(deps: Deps, run_id: str) -> None:
     await advance_run(deps, run_id)
 
 
 JOBS: dict[str, Callable[..., Awaitable[Any]]] = {"advance_run": _advance_job}
-
-
-def step_record(run: PlaybookRun, index: int) -> StepRecord:
-    return run.steps[index]

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.cards.common import escape
 from bot.core.errors import SeawallError
-from playbooks.definition import Playbook
+from playbooks.definition import Playbook, Step
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -87,16 +87,25 @@ def help_text(playbook: Playbook) -> str:
         lines.append(f"• `{name}` — {escape(field.description or '')} ({default})")
     lines.append("Steps:")
     for i, step in enumerate(playbook.steps, 1):
-        gates = [
-            g
-            for g, on in (
-                ("destructive", step.destructive),
-                ("four-eyes", step.four_eyes),
-                ("high risk", step.high_risk),
-            )
-            if on
-        ]
-        suffix = f" _({', '.join(gates)})_" if gates else ""
         described = PLACEHOLDER.sub(r"<\1>", step.description)
-        lines.append(f"{i}. {escape(described)}{suffix}")
+        lines.append(f"{i}. {escape(described)} _({gate_words(step)})_")
     return "\n".join(lines)
+
+
+def gate_words(step: Step) -> str:
+    """What stands before a step, as --help shows it: its gates, or why it needs none."""
+    if step.read_only:
+        return "reads only"
+    if step.ungated:
+        return f"no gate: {escape(step.ungated)}"
+    gates = [
+        g
+        for g, on in (
+            ("step-back prompt", step.destructive),
+            ("four-eyes", step.four_eyes),
+            ("type the target to confirm", step.high_risk),
+        )
+        if on
+    ]
+    undo = "; can be rolled back" if step.undo is not None else ""
+    return ", ".join(gates) + undo

@@ -4,21 +4,9 @@ nothing that matters is cached in a process."""
 
 from __future__ import annotations
 
-import logging
-from typing import Any, Protocol
-
-from slack_sdk.errors import SlackApiError
-
 from bot.core.errors import SeawallError
+from bot.core.slack import UsergroupLister, in_usergroups
 from bot.models.approval import OPEN_STATES, Approval
-
-log = logging.getLogger("seawall.approvals")
-
-
-class UsergroupLister(Protocol):
-    """The one Slack Web API call needed here (slack_sdk's AsyncWebClient has it)."""
-
-    async def usergroups_users_list(self, *, usergroup: str) -> Any: ...
 
 
 class MembershipUnknown(SeawallError):
@@ -32,17 +20,9 @@ async def is_eligible(slack: UsergroupLister, a: Approval, user: str) -> bool:
         return False
     if user in a.approver_users:
         return True
-    failures = []
-    for group in a.approver_usergroups:
-        try:
-            response = await slack.usergroups_users_list(usergroup=group)
-        except SlackApiError as exc:
-            error = exc.response.get("error")
-            log.warning("usergroups.users.list %s failed: %s", group, error)
-            failures.append(f"{group}: {error}")
-            continue
-        if user in (response.get("users") or []):
-            return True
+    member, failures = await in_usergroups(slack, user, a.approver_usergroups)
+    if member:
+        return True
     if failures:
         raise MembershipUnknown(
             "Seawall could not check whether you are in the approver user group (Slack said "

@@ -69,7 +69,8 @@ async def _follow_up(
         who = SEAWALL if outcome.event == "expired" else actor or SEAWALL
         await record(deps, after, text, who)
     woke = is_complete(after) and not is_complete(before)
-    if after.run_id and (woke or outcome.event in ("expired", "cancelled")):
+    # A withdrawal wakes the run too: a step-back prompt shown meanwhile must stop counting.
+    if after.run_id and (woke or outcome.event in ("expired", "cancelled", "withdrawn")):
         # No key: a key still held by the run's current job would swallow this wake-up, and
         # the engine treats a surplus advance as a no-op.
         await enqueue(deps, "advance_run", None, 0.0, run_id=after.run_id)

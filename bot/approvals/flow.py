@@ -48,9 +48,10 @@ class ApprovalDecision(NamedTuple):
 async def request_for_step(deps: Deps, run: PlaybookRun, step_index: int) -> str:
     """Ask for approval of a four_eyes step; idempotent (one request per run and step)."""
     step = run.steps[step_index]
+    again = f"-{step.approval_attempt}" if step.approval_attempt else ""  # after "Ask again"
     approval = _new_approval(
         deps,
-        approval_id=f"{run.run_id}-{step_index}",
+        approval_id=f"{run.run_id}-{step_index}{again}",
         description=step.description,
         requested_by=run.requested_by,
         channel=run.channel,
@@ -199,11 +200,24 @@ async def approve(deps: Deps, card_id: str, user: str, via: Via) -> str:
     return outcome.message if outcome else CARD_GONE
 
 
+# Why this person may not approve (their role), or None: given by the composition root, so
+# approvals know nothing of access configuration.
+ApproveGuard = Callable[[str], Awaitable[str | None]]
+
+
 async def react(
-    deps: Deps, channel: str, ts: str, user: str, reaction: str, *, added: bool
+    deps: Deps,
+    channel: str,
+    ts: str,
+    user: str,
+    reaction: str,
+    *,
+    added: bool,
+    may_approve: ApproveGuard | None = None,
 ) -> str | None:
     """A reaction on a message: approve/withdraw when it is the approve emoji on a change
-    request. Returns the sentence for the reacting person, or None to stay quiet."""
+    request. Returns the sentence for the reacting person, or None to stay quiet. Taking an
+    approval back needs no permission; giving one asks `may_approve` first."""
     card_id = await deps.store.card_for_message(channel, ts)
     approval = await effects.load(deps, card_id) if card_id else None
     if card_id is None or approval is None:
@@ -213,6 +227,9 @@ async def react(
     if added:
         if approval.approved_by == user:
             return None  # a repeat of a reaction that already counts
+        refusal = await may_approve(user) if may_approve is not None else None
+        if refusal is not None:
+            return refusal
         text = await approve(deps, card_id, user, "reaction")
         return None if text == rules.ALREADY_YOURS else text
     now = deps.clock.now()

@@ -35,6 +35,8 @@ class ActionId(StrEnum):
     RUN_RERUN = "run.rerun"
     RUN_SKIP = "run.skip"
     RUN_ABORT = "run.abort"
+    RUN_ASK_AGAIN = "run.ask_again"
+    RUN_ROLLBACK = "run.rollback"
     PROMPT_CONFIRM = "prompt.confirm"
     PROMPT_CONFIRM_TYPED = "prompt.confirm_typed"
     PROMPT_CANCEL = "prompt.cancel"

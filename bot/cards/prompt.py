@@ -56,7 +56,7 @@ def header_text(prompt: StepPrompt) -> str:
     if prompt.state == "confirmed":
         icon, verb = "✅", "Confirmed"
     elif prompt.state in ("cancelled", "expired"):
-        icon, verb = "🛑", "Cancelled" if prompt.state == "cancelled" else "Expired"
+        icon, verb = "🛑", "Cancelled" if prompt.state == "cancelled" else "Ended"
     else:
         icon, verb = "⚠️", "Step back before"
     name = prompt.step_name or prompt.step_description
@@ -114,13 +114,22 @@ def status_line(prompt: StepPrompt, now: datetime) -> str:
     if prompt.state == "cancelled":
         return f"🛑 Cancelled by {by}{at}. This step did not run; the run stops."
     if prompt.state == "expired":
-        return "⌛ This prompt expired. This step did not run."
+        why = f" ({escape(prompt.ended_reason)})" if prompt.ended_reason else ""
+        return (
+            f"⌛ This prompt ended{why}. This step did not run; the run card offers to ask again."
+        )
     if prompt.state == "available" and now >= prompt.confirm_available_at:
         return "👉 You can confirm now."
     return (
         "⏳ Take a breath and read the above. Confirm appears at "
         f"{slack_time(prompt.confirm_available_at)}; Cancel is here any time."
     )
+
+
+def expiry_line(prompt: StepPrompt) -> str | None:
+    if prompt.decided or prompt.expires_at is None:
+        return None
+    return f"⌛ Unconfirmed, this prompt ends at {slack_time(prompt.expires_at)}."
 
 
 def context_text(card: TriageCard, prompt: StepPrompt) -> list[str]:
@@ -131,6 +140,9 @@ def context_text(card: TriageCard, prompt: StepPrompt) -> list[str]:
     ]
     if prompt.high_risk and not prompt.decided:
         lines.append("🔐 High risk: confirming asks you to type the target's name.")
+    expiry = expiry_line(prompt)
+    if expiry:
+        lines.append(expiry)
     lines.extend(f"⚠️ {note.text}" for note in card.notes)
     return [truncate(line, CONTEXT_TEXT_MAX) for line in lines]
 

@@ -34,6 +34,7 @@ STATUS_TEXT = {
     RunStatus.WAITING_CONFIRM: "✋ waiting for the operator's confirm",
     RunStatus.WAITING_APPROVAL: "🔒 waiting for approval",
     RunStatus.WAITING_OPERATOR: "⚠️ interrupted: waiting for a decision",
+    RunStatus.BLOCKED: "⛔ blocked: ask again or abort",
     RunStatus.SUCCEEDED: "✅ succeeded",
     RunStatus.FAILED: "❌ failed",
     RunStatus.ABORTED: "🛑 aborted",
@@ -52,15 +53,19 @@ def _gates(step: StepRecord) -> str:
     marks = [
         m for m, on in (("destructive", step.destructive), ("four-eyes", step.four_eyes)) if on
     ]
+    if step.ungated:
+        marks.append("no gate")
     return f" _({', '.join(marks)})_" if marks else ""
 
 
 def step_line(run: PlaybookRun, index: int, step: StepRecord) -> str:
     icon = STEP_ICON[step.state]
     if index == run.step_index and not run.status.finished and step.state is StepState.PENDING:
-        icon = {RunStatus.WAITING_APPROVAL: "🔒", RunStatus.WAITING_CONFIRM: "✋"}.get(
-            run.status, "👉"
-        )
+        icon = {
+            RunStatus.WAITING_APPROVAL: "🔒",
+            RunStatus.WAITING_CONFIRM: "✋",
+            RunStatus.BLOCKED: "⛔",
+        }.get(run.status, "👉")
     line = f"{icon} {index + 1}. {escape(truncate(step.description, 300))}{_gates(step)}"
     details = []
     if step.confirmed_by:
@@ -73,6 +78,10 @@ def step_line(run: PlaybookRun, index: int, step: StepRecord) -> str:
         details.append(escape(truncate(step.output.splitlines()[-1], 200)))
     if step.error:
         details.append(f"error: {escape(truncate(step.error, 300))}")
+    if step.blocked_reason and run.status is RunStatus.BLOCKED and index == run.step_index:
+        details.append(f"did not run: {escape(truncate(step.blocked_reason, 300))}")
+    if step.rolled_back:
+        details.append("rolled back")
     if details:
         line += "\n      " + " · ".join(details)
     return line
@@ -94,9 +103,46 @@ def buttons(card: TriageCard, run: PlaybookRun) -> list[ButtonElement]:
             action_button(ActionId.RUN_SKIP, "Skip step", card.card_id),
             action_button(ActionId.RUN_ABORT, "Abort run", card.card_id),
         ]
+    if run.status is RunStatus.BLOCKED:
+        return [
+            action_button(ActionId.RUN_ASK_AGAIN, "Ask again", card.card_id, "primary"),
+            action_button(ActionId.RUN_ABORT, "Abort run", card.card_id),
+        ]
     if not run.status.finished:
         return [action_button(ActionId.RUN_ABORT, "Abort run", card.card_id)]
+    if offers_rollback(run):
+        return [action_button(ActionId.RUN_ROLLBACK, "Roll back", card.card_id, "danger")]
     return []
+
+
+def offers_rollback(run: PlaybookRun) -> bool:
+    return (
+        run.status in (RunStatus.ABORTED, RunStatus.FAILED)
+        and run.rollback is None
+        and bool(run.undoable)
+    )
+
+
+def rollback_text(run: PlaybookRun) -> str | None:
+    """What undoing an aborted or failed run means: each step that ran, latest first, with
+    its rollback in words (and whether Seawall can do it), or where the roll back stands."""
+    if run.status not in (RunStatus.ABORTED, RunStatus.FAILED):
+        return None
+    ran = [s for s in reversed(run.steps) if s.state is StepState.SUCCEEDED and not s.read_only]
+    if not ran:
+        return None
+    status = {
+        "running": "↩️ Rolling back…",
+        "done": f"↩️ Rolled back by <@{run.rollback_by}>.",
+        "failed": "❌ The roll back stopped; finish it by hand:",
+    }
+    lines = [status[run.rollback] if run.rollback else "*To undo what ran* (latest first):"]
+    for step in ran:
+        how = escape(truncate(step.rollback or "no rollback given: undo by hand", 300))
+        auto = " _(Roll back does this)_" if step.can_undo and not step.rolled_back else ""
+        done = " ✅" if step.rolled_back else ""
+        lines.append(f"• {escape(step.name)}: {how}{auto}{done}")
+    return truncate("\n".join(lines), SECTION_TEXT_MAX)
 
 
 def render_run(card: TriageCard, run: PlaybookRun, now: datetime) -> CardMessage:
@@ -108,6 +154,9 @@ def render_run(card: TriageCard, run: PlaybookRun, now: datetime) -> CardMessage
     if intro or run.summary:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=intro or escape(run.summary))))
     blocks.extend(step_sections(run))
+    undo = rollback_text(run)
+    if undo:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=undo)))
     context = (
         f"Run `{run.run_id}` · started by <@{run.requested_by}> at {slack_time(run.created_at)}"
     )

@@ -39,6 +39,10 @@ class StepPrompt(BaseModel):
     params: dict[str, str] = Field(default_factory=dict)  # the run's parameters, as text
     incident_id: str | None = None  # where confirm/cancel are recorded in the timeline
     decided_by: str | None = None
+    # Added with gates that bind; None in earlier stored prompts (they do not expire).
+    expires_at: datetime | None = None  # Confirm is refused from then on
+    attempt: int = 0  # 0 for the first prompt of a step, then one more per "Ask again"
+    ended_reason: str | None = None  # why it expired without a decision, for the card
 
     @property
     def decided(self) -> bool:
@@ -50,5 +54,7 @@ class StepPrompt(BaseModel):
         return self.target or self.playbook
 
 
-def prompt_card_id(run_id: str, step_index: int) -> str:
-    return f"prompt-{run_id}-{step_index}"
+def prompt_card_id(run_id: str, step_index: int, attempt: int = 0) -> str:
+    """The first prompt keeps the id earlier releases used; later attempts add a suffix."""
+    base = f"prompt-{run_id}-{step_index}"
+    return base if attempt == 0 else f"{base}-{attempt}"

@@ -29,6 +29,7 @@ class RunStatus(StrEnum):
     WAITING_CONFIRM = "waiting_confirm"  # step-back prompt shown to the operator
     WAITING_APPROVAL = "waiting_approval"  # four-eyes: someone else must approve
     WAITING_OPERATOR = "waiting_operator"  # interrupted non-idempotent step: re-run/skip/abort?
+    BLOCKED = "blocked"  # a gate fell through (approval or prompt expired): ask again or abort
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ABORTED = "aborted"
@@ -50,6 +51,10 @@ class StepRecord(BaseModel):
     rollback: str | None = None
     blast_radius: str | None = None
     target: str | None = None
+    # Added with gates that bind; defaults keep earlier stored runs readable.
+    read_only: bool = False  # declared by the playbook: changes nothing
+    ungated: str | None = None  # declared by the playbook: why it may change things ungated
+    can_undo: bool = False  # the playbook gives code that undoes it (the Roll back button)
 
     state: StepState = StepState.PENDING
     attempts: int = 0
@@ -61,6 +66,11 @@ class StepRecord(BaseModel):
     confirmed_at: datetime | None = None
     approval_id: str | None = None
     decided_by: str | None = None  # who chose re-run/skip after an interruption
+    prompt_attempt: int = 0  # which step-back prompt counts (a new one after "Ask again")
+    approval_attempt: int = 0  # which approval request counts (likewise)
+    blocked_reason: str | None = None  # why the run is BLOCKED at this step
+    facts: dict[str, str] = Field(default_factory=dict)  # what the step's code noted for undo
+    rolled_back: bool = False
 
 
 class PlaybookRun(BaseModel):
@@ -77,6 +87,19 @@ class PlaybookRun(BaseModel):
     steps: list[StepRecord] = Field(default_factory=list)
     created_at: datetime
     finished_at: datetime | None = None
+    rollback: Literal["running", "done", "failed"] | None = None  # the Roll back button's run
+    rollback_by: str | None = None
+
+    @property
+    def undoable(self) -> list[int]:
+        """Indexes of the steps that ran and can be undone by code, latest first."""
+        return [
+            i
+            for i in reversed(range(len(self.steps)))
+            if self.steps[i].state is StepState.SUCCEEDED
+            and self.steps[i].can_undo
+            and not self.steps[i].rolled_back
+        ]
 
     @property
     def current(self) -> StepRecord | None:

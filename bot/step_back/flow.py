@@ -2,8 +2,11 @@
 only after a breathing pause, and record who confirmed or cancelled, once.
 
 The engine calls `open_prompt` and later reads `prompt_decision`; a decision enqueues
-`advance_run` so the engine continues (or aborts the run when cancelled). Every state change
-is a compare-and-set inside `Store.mutate_card`, so double clicks and retries decide once.
+`advance_run` so the engine continues (or aborts the run when cancelled). A prompt nobody
+confirmed ends at its expiry (config `step_back.expire_minutes`), and the engine ends one whose
+step lost its approval: a Confirm after that is refused, and the run waits for "Ask again"
+(a new prompt, the next `attempt`) or Abort. Every state change is a compare-and-set inside
+`Store.mutate_card`, so double clicks and retries decide once.
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from bot.deps import Deps
 from bot.models.card import TriageCard
 from bot.models.prompt import StepPrompt, prompt_card_id
 from bot.models.run import PlaybookRun
-from bot.step_back.rules import cancel_refusal, confirm_refusal, typed_mismatch
+from bot.step_back.rules import (
+    cancel_refusal,
+    confirm_refusal,
+    expire,
+    is_past_expiry,
+    typed_mismatch,
+)
 from bot.store import CardMutation
 
 log = logging.getLogger("seawall.step_back")
@@ -28,10 +37,14 @@ CARD_GONE = "This prompt is no longer in Seawall's store; nothing was changed."
 NOT_A_PROMPT = "That button does not belong to a step-back prompt; nothing was done."
 
 
+EXPIRED_UNCONFIRMED = "nobody confirmed it in time"
+
+
 class PromptDecision(NamedTuple):
-    state: Literal["confirmed", "cancelled", "pending"]
+    state: Literal["confirmed", "cancelled", "expired", "pending"]
     user_id: str | None
     at: datetime | None
+    reason: str | None = None  # why an expired prompt ended
 
 
 class Outcome(NamedTuple):
@@ -43,13 +56,17 @@ class Outcome(NamedTuple):
     retype: bool = False
 
 
+def _card_id(run: PlaybookRun, step_index: int) -> str:
+    return prompt_card_id(run.run_id, step_index, run.steps[step_index].prompt_attempt)
+
+
 async def open_prompt(deps: Deps, run: PlaybookRun, step_index: int) -> None:
-    """Post the prompt for `run.steps[step_index]` in the operator's DM, once."""
-    card_id = prompt_card_id(run.run_id, step_index)
+    """Post the prompt for `run.steps[step_index]` in the operator's DM, once per attempt."""
+    card_id = _card_id(run, step_index)
     existing = await deps.store.get_card(card_id)
     if existing is not None:
-        # A retry after a crash between the write and the enqueue must still get its timer.
-        await _schedule_enable(deps, existing)
+        # A retry after a crash between the write and the enqueue must still get its timers.
+        await _schedule_timers(deps, existing)
         return
     card = await _new_prompt_card(deps, run, step_index)
 
@@ -70,7 +87,7 @@ async def open_prompt(deps: Deps, run: PlaybookRun, step_index: int) -> None:
             actor="seawall",
             ref=card_id,
         )
-    await _schedule_enable(deps, result.card)
+    await _schedule_timers(deps, result.card)
 
 
 async def _new_prompt_card(deps: Deps, run: PlaybookRun, step_index: int) -> TriageCard:
@@ -103,9 +120,11 @@ async def _new_prompt_card(deps: Deps, run: PlaybookRun, step_index: int) -> Tri
         step_count=len(run.steps),
         params={str(k): _param_text(v) for k, v in run.params.items()},
         incident_id=run.incident_id,
+        expires_at=now + timedelta(minutes=window.expire_minutes),
+        attempt=step.prompt_attempt,
     )
     return TriageCard(
-        card_id=prompt_card_id(run.run_id, step_index),
+        card_id=_card_id(run, step_index),
         channel=await _dm_channel(deps, operator, fallback=run.channel),
         subject=prompt,
         created_at=now,
@@ -139,23 +158,33 @@ async def _user_tz(deps: Deps, user_id: str) -> str | None:
         return None
 
 
-async def _schedule_enable(deps: Deps, card: TriageCard) -> None:
+async def _schedule_timers(deps: Deps, card: TriageCard) -> None:
+    """Confirm appears after the pause; an unconfirmed prompt ends at its expiry. Job keys
+    make repeats (a retried open) no-ops."""
     prompt = card.subject
-    if not isinstance(prompt, StepPrompt) or prompt.state != "waiting":
+    if not isinstance(prompt, StepPrompt) or prompt.decided:
         return
-    remaining = (prompt.confirm_available_at - deps.clock.now()).total_seconds()
-    await deps.jobs.enqueue(
-        "enable_confirm",
-        key=card.card_id,
-        delay_s=max(remaining, 0.0),
-        run_id=prompt.run_id,
-        step_index=prompt.step_index,
-    )
+    where: dict[str, Any] = {
+        "run_id": prompt.run_id,
+        "step_index": prompt.step_index,
+        "attempt": prompt.attempt,
+    }
+    now = deps.clock.now()
+    if prompt.state == "waiting":
+        remaining = (prompt.confirm_available_at - now).total_seconds()
+        await deps.jobs.enqueue(
+            "enable_confirm", key=card.card_id, delay_s=max(remaining, 0.0), **where
+        )
+    if prompt.expires_at is not None:
+        remaining = (prompt.expires_at - now).total_seconds()
+        await deps.jobs.enqueue(
+            "expire_prompt", key=card.card_id, delay_s=max(remaining, 0.0), **where
+        )
 
 
-async def enable_confirm(deps: Deps, *, run_id: str, step_index: int) -> None:
+async def enable_confirm(deps: Deps, *, run_id: str, step_index: int, attempt: int = 0) -> None:
     """Job: the pause is over, show the Confirm button (waiting -> available)."""
-    card_id = prompt_card_id(run_id, step_index)
+    card_id = prompt_card_id(run_id, step_index, attempt)
     card = await deps.store.get_card(card_id)
     if card is None or not isinstance(card.subject, StepPrompt):
         return
@@ -177,16 +206,97 @@ async def enable_confirm(deps: Deps, *, run_id: str, step_index: int) -> None:
     await deps.store.mutate_card(card_id, flip)
 
 
-async def prompt_decision(deps: Deps, run_id: str, step_index: int) -> PromptDecision:
-    """What the operator decided about the step, as the engine needs it."""
-    card = await deps.store.get_card(prompt_card_id(run_id, step_index))
+async def expire_prompt(deps: Deps, *, run_id: str, step_index: int, attempt: int = 0) -> None:
+    """Job: nobody confirmed in time; the prompt ends and the run is told (it then waits for
+    Ask again or Abort). Harmless to run twice, or early (it comes back)."""
+    card_id = prompt_card_id(run_id, step_index, attempt)
+    card = await deps.store.get_card(card_id)
+    prompt = card.subject if card is not None else None
+    if not isinstance(prompt, StepPrompt) or prompt.decided or prompt.expires_at is None:
+        return
+    now = deps.clock.now()
+    if now < prompt.expires_at:  # clock skew between processes: come back at the right time
+        delay = (prompt.expires_at - now).total_seconds()
+        await deps.jobs.enqueue(
+            "expire_prompt", delay_s=delay, run_id=run_id, step_index=step_index, attempt=attempt
+        )
+        return
+    if await _end(deps, card_id, EXPIRED_UNCONFIRMED, now):
+        await deps.jobs.enqueue("advance_run", run_id=run_id)
+
+
+async def end_prompt(deps: Deps, run: PlaybookRun, step_index: int, reason: str) -> bool:
+    """The engine takes back the step's current prompt (e.g. its approval was withdrawn):
+    an open one ends, Confirm disappears and the card says why; a confirmed one gets a note
+    that the step did not run after all. True when there was such a prompt: its answer no
+    longer counts, and the step needs a new prompt (the next attempt)."""
+    card_id = _card_id(run, step_index)
+    now = deps.clock.now()
+    if await _end(deps, card_id, reason, now):
+        return True
+    noted = False
+
+    def note(current: TriageCard | None) -> CardMutation | None:
+        nonlocal noted
+        if current is None or not isinstance(current.subject, StepPrompt):
+            return None
+        if current.subject.state != "confirmed":
+            return None
+        noted = True
+        text = f"The step did not run after all: {reason}."
+        if any(n.text == text for n in current.notes):
+            return None
+        current.add_note(text, now)
+        return CardMutation(card=current)
+
+    await deps.store.mutate_card(card_id, note)
+    return noted
+
+
+async def _end(deps: Deps, card_id: str, reason: str, now: datetime) -> bool:
+    ended: StepPrompt | None = None
+
+    def mutate(current: TriageCard | None) -> CardMutation | None:
+        nonlocal ended
+        if current is None or not isinstance(current.subject, StepPrompt):
+            return None
+        ended = expire(current.subject, now, reason)
+        if ended is None:
+            return None
+        current.subject = ended
+        return CardMutation(card=current)
+
+    result = await deps.store.mutate_card(card_id, mutate)
+    if result.changed and ended is not None:
+        await deps.timeline.append(
+            ended.incident_id,
+            "prompt",
+            f"Step-back prompt for step {ended.step_index + 1} of {ended.playbook} ended "
+            f"({reason}): {_what(ended)}",
+            actor="seawall",
+            ref=card_id,
+        )
+    return result.changed
+
+
+async def prompt_decision(deps: Deps, run: PlaybookRun, step_index: int) -> PromptDecision:
+    """What the operator decided about the step's current prompt, as the engine needs it.
+    A prompt past its expiry reads (and is stored) as expired, even if its job is late."""
+    card_id = _card_id(run, step_index)
+    card = await deps.store.get_card(card_id)
     if card is None or not isinstance(card.subject, StepPrompt):
         return PromptDecision("pending", None, None)
     prompt = card.subject
+    now = deps.clock.now()
+    if is_past_expiry(prompt, now):
+        await _end(deps, card_id, EXPIRED_UNCONFIRMED, now)
+        return PromptDecision("expired", None, prompt.expires_at, EXPIRED_UNCONFIRMED)
     if prompt.state == "confirmed":
         return PromptDecision("confirmed", prompt.decided_by, prompt.decided_at)
-    if prompt.state in ("cancelled", "expired"):
+    if prompt.state == "cancelled":
         return PromptDecision("cancelled", prompt.decided_by, prompt.decided_at)
+    if prompt.state == "expired":
+        return PromptDecision("expired", None, prompt.decided_at, prompt.ended_reason)
     return PromptDecision("pending", None, None)
 
 
@@ -265,4 +375,4 @@ async def typed_confirm_check(deps: Deps, card_id: str, user_id: str) -> StepPro
     return refusal or prompt
 
 
-JOBS = {"enable_confirm": enable_confirm}
+JOBS = {"enable_confirm": enable_confirm, "expire_prompt": expire_prompt}

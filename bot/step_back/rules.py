@@ -20,6 +20,12 @@ def confirm_refusal(
     decided = _decided_refusal(prompt)
     if decided:
         return decided
+    if is_past_expiry(prompt, now):
+        return (
+            f"This prompt expired at {slack_time(prompt.expires_at or now)}; the step did not "
+            "run and nothing was done. Press *Ask again* on the run card for a new prompt, or "
+            "*Abort run*."
+        )
     if prompt.state != "available" or now < prompt.confirm_available_at:
         return (
             "Not yet: take a moment to read what this step will do. Confirm becomes available "
@@ -62,8 +68,27 @@ def _decided_refusal(prompt: StepPrompt) -> str | None:
             "run. Start the playbook again if it is still needed."
         )
     if prompt.state == "expired":
-        return "This prompt has expired; the step did not run and nothing was changed."
+        why = f" ({prompt.ended_reason})" if prompt.ended_reason else ""
+        return (
+            f"This prompt has ended{why}; the step did not run and nothing was changed. The "
+            "run card offers to ask again."
+        )
     return None
+
+
+def is_past_expiry(prompt: StepPrompt, now: datetime) -> bool:
+    """An undecided prompt whose time is up: Confirm no longer counts."""
+    return not prompt.decided and prompt.expires_at is not None and now >= prompt.expires_at
+
+
+def expire(prompt: StepPrompt, now: datetime, reason: str) -> StepPrompt | None:
+    """The prompt ended without a decision (`reason` completes "This prompt ended (...)");
+    None when it was already decided (a confirm or cancel that won the race stands)."""
+    if prompt.decided:
+        return None
+    ended = prompt.model_copy()
+    ended.state, ended.decided_at, ended.ended_reason = "expired", now, reason
+    return ended
 
 
 def _when(prompt: StepPrompt) -> str:

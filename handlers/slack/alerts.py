@@ -9,10 +9,10 @@ from bot.alerts import actions
 from bot.cards.common import ActionId
 from bot.deps import Deps
 from handlers.slack.buttons import user_name
-from handlers.slack.feature import CardWork, Feature
+from handlers.slack.feature import Button, Feature
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def silence(card_id: str, user: dict[str, Any]) -> str:
         return await actions.silence_for_an_hour(
             card_id,
@@ -25,7 +25,7 @@ def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
             now=deps.clock.now(),
         )
 
-    return {ActionId.SILENCE_1H: silence}
+    return {ActionId.SILENCE_1H: Button(silence, "alert.silence")}
 
 
 FEATURE = Feature(name="alerts", buttons=buttons)

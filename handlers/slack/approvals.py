@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,9 +26,10 @@ from bot.cards.common import ActionId, escape
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from bot.incidents import flow as incidents
+from handlers.slack import access
 from handlers.slack.after_ack import after_ack
 from handlers.slack.buttons import NOT_A_CARD, STORE_DOWN, tell
-from handlers.slack.feature import CardWork, Feature, Invocation, Reply, Subcommand
+from handlers.slack.feature import Button, Feature, Invocation, Reply, Subcommand
 
 log = logging.getLogger("seawall.approvals")
 
@@ -97,6 +99,7 @@ SUBCOMMANDS = [
         usage="change <description>",
         summary="ask someone from the approver group to approve an infrastructure change",
         handler=change,
+        action="incident.change",
     )
 ]
 
@@ -124,7 +127,7 @@ def checklist_click(body: dict[str, Any]) -> tuple[str, str, dict[int, bool]] | 
     return str(container["channel_id"]), str(container["message_ts"]), changes
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def approve(card_id: str, user: dict[str, Any]) -> str:
         user_id = person(user)
         if user_id is None:
@@ -140,9 +143,11 @@ def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
         return await approval_flow.cancel(deps, card_id, user_id) if user_id else NOT_A_PERSON
 
     return {
-        ActionId.APPROVE: approve,
-        ActionId.APPROVAL_DONE: mark_done,
-        ActionId.APPROVAL_CANCEL: cancel,
+        # Who may approve is also the request's approver group (bot/approvals/approvers.py);
+        # marking done and cancelling are the requester's own (bot/approvals/rules.py).
+        ActionId.APPROVE: Button(approve, "approval.approve"),
+        ActionId.APPROVAL_DONE: Button(mark_done),
+        ActionId.APPROVAL_CANCEL: Button(cancel),
     }
 
 
@@ -230,6 +235,7 @@ async def handle_reaction(deps: Deps, reaction: ReactionEvent) -> None:
             reaction.user,
             reaction.reaction,
             added=reaction.type == "reaction_added",
+            may_approve=partial(access.action_refusal, deps, action="approval.approve"),
         )
     except StoreUnavailable:
         log.error("Redis unreachable: reaction by %s on %s lost", reaction.user, item.ts)

@@ -1,10 +1,12 @@
 """Card buttons: the web process acks and enqueues; the worker does the work and answers.
 
-Each feature gives `buttons(deps) -> {ActionId: work}` (handlers/features.py), where
-`work(card_id, user) -> sentence` is what the button does. The web process only registers an
-ack-and-enqueue listener for all of them; a `card_button` job runs `work` in `seawall worker`
-and sends the sentence to the clicker through Slack's response_url. A slow Alertmanager or
-Sentry API call therefore never holds the web process that must ack within 3 s.
+Each feature gives `buttons(deps) -> {ActionId: Button}` (handlers/features.py): the Button's
+`work(card_id, user) -> sentence` is what it does, its `action` what access it needs. The web
+process registers one ack-and-enqueue listener for all of them, which asks the guard first
+(a refused click is answered and never queued); a `card_button` job asks the guard again and
+runs `work` in `seawall worker`, then sends the sentence to the clicker through Slack's
+response_url. A slow Alertmanager or Sentry API call therefore never holds the web process
+that must ack within 3 s.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,7 +26,7 @@ from bot.deps import Deps
 from bot.store import REDIS_ERRORS
 from handlers.slack.after_ack import after_ack, within_ack_budget
 from handlers.slack.failures import report_failure
-from handlers.slack.feature import CardWork
+from handlers.slack.feature import Button
 from handlers.slack.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.buttons")
@@ -34,7 +36,10 @@ NOT_A_CARD = "That button is not attached to a Seawall card; nothing was done."
 UNKNOWN_BUTTON = "That button is not known to this Seawall."
 
 # The buttons of every feature, by action id.
-ButtonTable = Mapping[str, CardWork]
+ButtonTable = Mapping[str, Button]
+# Says why this person may not press this button on this card (None: they may); given by the
+# composition root (handlers/access.py).
+ButtonGuard = Callable[[Deps, Button, str, str], Awaitable[str | None]]
 
 
 def card_ref(body: dict[str, Any]) -> CardRef | None:
@@ -58,7 +63,19 @@ def user_name(user: dict[str, Any]) -> str:
     return str(user.get("username") or user.get("name") or user["id"])
 
 
-def register(bolt: AsyncApp, deps: Deps, table: ButtonTable) -> None:
+def register(bolt: AsyncApp, deps: Deps, table: ButtonTable, guard: ButtonGuard) -> None:
+    async def checked_enqueue(
+        action: str, card_id: str, user: dict[str, Any], url: str | None
+    ) -> str | None:
+        """Queue the click unless the guard refuses it; the refusal, else None."""
+        refusal = await guard(deps, table[action], card_id, str(user.get("id") or ""))
+        if refusal is not None:
+            return refusal
+        await deps.jobs.enqueue(
+            "card_button", retries=1, action=action, card_id=card_id, user=user, response_url=url
+        )
+        return None
+
     async def listener(ack: AsyncAck, body: dict[str, Any]) -> None:
         url = response_url_of(body)
         ref = card_ref(body)
@@ -72,13 +89,9 @@ def register(bolt: AsyncApp, deps: Deps, table: ButtonTable) -> None:
         # One attempt only: a button's effect (a silence, a Sentry resolve) must not be
         # repeated by a queue retry; the clicker is told if it failed. Enqueued before the
         # ack, so once Slack has its 200 the click is safely in Redis.
-        enqueueing = await within_ack_budget(
-            deps.jobs.enqueue(
-                "card_button", retries=1, action=action, card_id=ref.c, user=user, response_url=url
-            )
-        )
+        enqueueing = await within_ack_budget(checked_enqueue(action, ref.c, user, url))
         await ack()
-        if enqueueing.done() and enqueueing.exception() is None:
+        if enqueueing.done() and enqueueing.exception() is None and enqueueing.result() is None:
             return
         after_ack(tell_if_not_enqueued(deps, enqueueing, url), f"enqueueing {action}")
 
@@ -91,16 +104,24 @@ def register(bolt: AsyncApp, deps: Deps, table: ButtonTable) -> None:
 async def run_button(
     deps: Deps,
     table: ButtonTable,
+    guard: ButtonGuard,
     *,
     action: str,
     card_id: str,
     user: dict[str, Any],
     response_url: str | None,
 ) -> None:
-    """The `card_button` job: do what the button says, then answer the clicker."""
-    work = table.get(action)
+    """The `card_button` job: ask the guard again (roles may have changed since the click was
+    queued), do what the button says, then answer the clicker."""
+    button = table.get(action)
     try:
-        text = await work(card_id, user) if work else UNKNOWN_BUTTON
+        refusal = await guard(deps, button, card_id, str(user.get("id"))) if button else None
+        if button is None:
+            text = UNKNOWN_BUTTON
+        elif refusal is not None:
+            text = refusal
+        else:
+            text = await button.work(card_id, user)
     except StoreUnavailable:
         text = STORE_DOWN
     except Exception as exc:
@@ -110,13 +131,15 @@ async def run_button(
 
 
 async def tell_if_not_enqueued(
-    deps: Deps, enqueueing: asyncio.Future[Any], url: str | None
+    deps: Deps, enqueueing: asyncio.Future[str | None], url: str | None
 ) -> None:
+    """After the ack: tell the clicker why their click was refused or could not be queued."""
     try:
-        await enqueueing
-    except REDIS_ERRORS:
-        if url:
-            await tell_clicker(deps, url, STORE_DOWN)
+        refusal = await enqueueing
+    except (*REDIS_ERRORS, StoreUnavailable):
+        refusal = STORE_DOWN
+    if refusal is not None and url:
+        await tell_clicker(deps, url, refusal)
 
 
 async def tell_clicker(deps: Deps, response_url: str, text: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -57,8 +58,16 @@ def route(
     return fallback, name, text.strip()
 
 
-def register(bolt: AsyncApp, deps: Deps, subcommands: list[Subcommand]) -> None:
-    """One listener for every command in COMMANDS, routing to `subcommands`."""
+# Says why this person may not run this subcommand here (None: they may). The composition
+# root gives it (handlers/access.py), so routing knows nothing of roles or incidents.
+CommandGuard = Callable[[Deps, Subcommand, Invocation], Awaitable[str | None]]
+
+
+def register(
+    bolt: AsyncApp, deps: Deps, subcommands: list[Subcommand], guard: CommandGuard
+) -> None:
+    """One listener for every command in COMMANDS, routing to `subcommands`; `guard` is asked
+    before any handler runs."""
 
     async def answer(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         command = str(body.get("command", ""))
@@ -77,7 +86,7 @@ def register(bolt: AsyncApp, deps: Deps, subcommands: list[Subcommand]) -> None:
         # Handlers only touch Redis and the job queue, so the answer normally rides in the
         # ack itself (no second request to Slack). If Redis is slow, Slack still gets its ack
         # in time and the answer follows through response_url.
-        handling = await within_ack_budget(handle(deps, sub, invocation))
+        handling = await within_ack_budget(handle(deps, sub, invocation, guard))
         if handling.done():
             await ack_with(ack, handling.result())
             return
@@ -97,8 +106,11 @@ def unknown_or_help(command: str, name: str, subcommands: list[Subcommand]) -> R
     return Reply(unknown + reply.text)
 
 
-async def handle(deps: Deps, sub: Subcommand, invocation: Invocation) -> Reply:
+async def handle(deps: Deps, sub: Subcommand, invocation: Invocation, guard: CommandGuard) -> Reply:
     try:
+        refusal = await guard(deps, sub, invocation)
+        if refusal is not None:
+            return Reply(refusal)
         return await sub.handler(deps, invocation)
     except StoreUnavailable:
         return Reply(STORE_DOWN)

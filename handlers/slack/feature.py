@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.cards.common import ActionId
 from bot.deps import Deps
+from bot.models.card import TriageCard
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,12 @@ class Reply:
 Handler = Callable[[Deps, Invocation], Awaitable[Reply]]
 
 
+# The access action (bot/access) a command or button needs, or None when anyone may: fixed,
+# or decided from the invocation / the card (e.g. `playbook.<name>` of the run it acts on).
+CommandAction = str | Callable[[Invocation], str | None] | None
+ButtonAction = str | Callable[[TriageCard], str | None] | None
+
+
 @dataclass(frozen=True)
 class Subcommand:
     command: str
@@ -54,15 +61,35 @@ class Subcommand:
     usage: str
     summary: str
     handler: Handler = field(compare=False)
+    action: CommandAction = field(default=None, compare=False)
+
+    def action_for(self, invocation: Invocation) -> str | None:
+        return self.action(invocation) if callable(self.action) else self.action
 
 
 # What a card button does: (card id, the clicking user as Slack sent it) -> sentence for them.
 CardWork = Callable[[str, dict[str, Any]], Awaitable[str]]
+
+
+@dataclass(frozen=True)
+class Button:
+    """A card button: what it does (run by the worker) and the access action it needs, checked
+    in the web process before it is queued and again in the worker before it runs."""
+
+    work: CardWork
+    action: ButtonAction = None
+
+    def action_for(self, card: TriageCard | None) -> str | None:
+        if callable(self.action):
+            return self.action(card) if card is not None else None
+        return self.action
+
+
 # A worker job: (deps, **kwargs).
 JobFn = Callable[..., Awaitable[Any]]
 
 
-def no_buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def no_buttons(deps: Deps) -> Mapping[ActionId, Button]:
     del deps
     return {}
 
@@ -78,6 +105,6 @@ class Feature:
 
     name: str
     subcommands: Sequence[Subcommand] = ()
-    buttons: Callable[[Deps], Mapping[ActionId, CardWork]] = no_buttons
+    buttons: Callable[[Deps], Mapping[ActionId, Button]] = no_buttons
     jobs: Mapping[str, JobFn] = field(default_factory=dict)
     register: Callable[[AsyncApp, Deps], None] = no_listeners

@@ -26,7 +26,7 @@ from bot.incidents import flow as incident_flow
 from bot.incidents import links
 from bot.models.incident import DEFAULT_SEVERITY, SEVERITIES, Incident, Severity, incident_card_id
 from bot.store import REDIS_ERRORS
-from handlers.slack.feature import CardWork, Feature, Handler, Invocation, Reply, Subcommand
+from handlers.slack.feature import Button, Feature, Handler, Invocation, Reply, Subcommand
 
 log = logging.getLogger("seawall.incidents")
 
@@ -198,6 +198,7 @@ SUBCOMMANDS = [
         "declare <title> [--sev sev1|sev2|sev3|sev4]",
         "open an incident: its own channel, a pinned summary card, you invited (default sev2)",
         declare,
+        action="incident.declare",
     ),
     Subcommand(
         "/incident",
@@ -214,7 +215,12 @@ SUBCOMMANDS = [
         show_timeline,
     ),
     Subcommand(
-        "/incident", "resolve", "resolve", "in an incident channel: mark it resolved", resolve
+        "/incident",
+        "resolve",
+        "resolve",
+        "in an incident channel: mark it resolved",
+        resolve,
+        action="incident.resolve",
     ),
 ]
 
@@ -238,11 +244,11 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
             log.error("message %s in %s not added to the timeline: %s", ts, channel, exc)
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def declare_from_card(card_id: str, user: dict[str, Any]) -> str:
         return await links.declare_from_card(deps, card_id, user["id"])
 
-    return {ActionId.DECLARE_INCIDENT: declare_from_card}
+    return {ActionId.DECLARE_INCIDENT: Button(declare_from_card, "incident.declare")}
 
 
 FEATURE = Feature(

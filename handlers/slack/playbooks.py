@@ -4,21 +4,25 @@ the buttons on run cards (the human decision after an interrupted step, and Abor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from bot.access.rules import playbook_action
 from bot.cards.common import ActionId, escape
 from bot.core import keys
 from bot.deps import Deps
 from bot.incidents import flow as incidents
-from handlers.slack.feature import CardWork, Feature, Invocation, Reply, Subcommand
-from playbooks import engine
-from playbooks.engine import abort_run, decide_interrupted, start_run
+from handlers.slack.access import playbook_card_action
+from handlers.slack.feature import Button, CardWork, Feature, Invocation, Reply, Subcommand
+from playbooks import decisions, engine, rollback
+from playbooks.decisions import Allowed
+from playbooks.engine import start_run
 from playbooks.params import ParamError, help_text, parse_params, usage
 from playbooks.registry import Registry, load_registry
 from playbooks.run_state import load_run
 
 QUARANTINE = "quarantine"
+HELP_WORDS = ("--help", "-h", "help")
 
 
 def registry_of(deps: Deps) -> Registry:
@@ -56,7 +60,7 @@ async def start(
     playbook = registry_of(deps).get(name)
     if playbook is None:
         return Reply(f"There is no playbook `{escape(name[:60])}`. `/playbook list` shows them.")
-    if text.strip() in ("--help", "-h", "help"):
+    if text.strip() in HELP_WORDS:
         return Reply(help_text(playbook))
     try:
         params = parse_params(playbook, text)
@@ -89,6 +93,13 @@ async def _incident_here(deps: Deps, channel: str) -> str | None:
     return incident.incident_id if incident is not None else None
 
 
+def run_action(inv: Invocation) -> str | None:
+    """`playbook.<name>` for a command that starts a run; None for asking how to use it."""
+    name = QUARANTINE if inv.sub == QUARANTINE else inv.sub
+    text = inv.text if inv.sub == QUARANTINE else inv.text.removeprefix(inv.sub)
+    return None if text.strip() in HELP_WORDS else playbook_action(name)
+
+
 SUBCOMMANDS = [
     Subcommand("/playbook", "list", "list", "the playbooks you can run", list_playbooks),
     Subcommand("/playbook", "status", "status <run>", "where a run stands", status),
@@ -98,6 +109,7 @@ SUBCOMMANDS = [
         "<name> [args] | <name> --help",
         "run a playbook, or explain it",
         run_named,
+        action=run_action,
     ),
     Subcommand(
         "/incident",
@@ -105,46 +117,66 @@ SUBCOMMANDS = [
         "quarantine <target>",
         "take a faulty server out of rotation, keep it for debugging, bring in a spare",
         quarantine,
+        action=run_action,
     ),
 ]
 
 
 RUN_PREFIX = "run-"
+# A decision about a run from its card: (run id, who clicked, may they decide?) -> sentence.
+RunDecision = Callable[[str, str, Allowed], Awaitable[str]]
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def may_decide(user_id: str, requested_by: str) -> bool:
         # The operator who started it, or anyone allowed to approve risky changes.
         return user_id == requested_by or user_id in deps.config.approvers.users
 
-    def decision(choice: str) -> CardWork:
+    def on_run(decide: RunDecision) -> CardWork:
         async def work(card_id: str, user: dict[str, Any]) -> str:
-            run_id = card_id.removeprefix(RUN_PREFIX)
             card = await deps.store.get_card(card_id)
             requested_by = getattr(card.subject, "requested_by", "") if card else ""
 
             async def allowed(user_id: str) -> bool:
                 return await may_decide(user_id, requested_by)
 
-            return await decide_interrupted(deps, run_id, user["id"], choice, allowed)
+            return await decide(card_id.removeprefix(RUN_PREFIX), user["id"], allowed)
 
         return work
 
-    async def abort(card_id: str, user: dict[str, Any]) -> str:
-        card = await deps.store.get_card(card_id)
-        requested_by = getattr(card.subject, "requested_by", "") if card else ""
-        if not await may_decide(user["id"], requested_by):
-            return f"Only <@{requested_by}> or an approver can abort this run; nothing changed."
-        run = await abort_run(deps, card_id.removeprefix(RUN_PREFIX), user["id"], "from Slack")
-        if run is None:
+    async def rerun(run_id: str, user_id: str, allowed: Allowed) -> str:
+        return await decisions.decide_interrupted(deps, run_id, user_id, "rerun", allowed)
+
+    async def skip(run_id: str, user_id: str, allowed: Allowed) -> str:
+        return await decisions.decide_interrupted(deps, run_id, user_id, "skip", allowed)
+
+    async def ask_again(run_id: str, user_id: str, allowed: Allowed) -> str:
+        return await decisions.ask_again(deps, run_id, user_id, allowed)
+
+    async def roll_back(run_id: str, user_id: str, allowed: Allowed) -> str:
+        return await decisions.request_rollback(deps, run_id, user_id, allowed)
+
+    async def abort(run_id: str, user_id: str, allowed: Allowed) -> str:
+        run = await load_run(deps, run_id)
+        if run is not None and not await allowed(user_id):
+            return decisions.not_yours(run)
+        if await decisions.abort_run(deps, run_id, user_id, "from Slack") is None:
             return "This run has already ended; nothing was changed."
         return "Aborted: no further step will start (a step already running finishes first)."
 
-    return {
-        ActionId.RUN_RERUN: decision("rerun"),
-        ActionId.RUN_SKIP: decision("skip"),
+    decide = {
+        ActionId.RUN_RERUN: rerun,
+        ActionId.RUN_SKIP: skip,
         ActionId.RUN_ABORT: abort,
+        ActionId.RUN_ASK_AGAIN: ask_again,
+        ActionId.RUN_ROLLBACK: roll_back,
     }
+    return {action: Button(on_run(fn), playbook_card_action) for action, fn in decide.items()}
 
 
-FEATURE = Feature(name="playbooks", subcommands=SUBCOMMANDS, buttons=buttons, jobs=engine.JOBS)
+FEATURE = Feature(
+    name="playbooks",
+    subcommands=SUBCOMMANDS,
+    buttons=buttons,
+    jobs={**engine.JOBS, **rollback.JOBS},
+)

@@ -9,10 +9,10 @@ from bot.cards.common import ActionId
 from bot.deps import Deps
 from bot.sentry import actions
 from bot.sentry.actions import SentryAccess, StatusChange
-from handlers.slack.feature import CardWork, Feature
+from handlers.slack.feature import Button, CardWork, Feature
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     def change_status(change: StatusChange) -> CardWork:
         async def work(card_id: str, user: dict[str, Any]) -> str:
             settings = deps.settings
@@ -26,8 +26,8 @@ def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
         return work
 
     return {
-        ActionId.SENTRY_RESOLVE: change_status(actions.RESOLVE),
-        ActionId.SENTRY_IGNORE_1H: change_status(actions.IGNORE_1H),
+        ActionId.SENTRY_RESOLVE: Button(change_status(actions.RESOLVE), "sentry.resolve"),
+        ActionId.SENTRY_IGNORE_1H: Button(change_status(actions.IGNORE_1H), "sentry.ignore"),
     }
 
 

@@ -16,14 +16,17 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot.access.rules import playbook_action
 from bot.cards.common import ActionId
 from bot.cards.prompt import TYPED_ACTION, TYPED_BLOCK, TYPED_CONFIRM_CALLBACK, typed_confirm_view
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from bot.step_back import flow as step_back
+from handlers.slack import access
+from handlers.slack.access import playbook_card_action
 from handlers.slack.after_ack import after_ack
 from handlers.slack.buttons import NOT_A_CARD, STORE_DOWN, card_ref, tell
-from handlers.slack.feature import CardWork, Feature
+from handlers.slack.feature import Button, Feature
 
 log = logging.getLogger("seawall.step_back")
 
@@ -40,14 +43,17 @@ def typed_value(view: dict[str, Any]) -> str:
     return str(field.get("value") or "")
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def confirm(card_id: str, user: dict[str, Any]) -> str:
         return (await step_back.confirm(deps, card_id, user["id"])).text
 
     async def cancel(card_id: str, user: dict[str, Any]) -> str:
         return (await step_back.cancel(deps, card_id, user["id"])).text
 
-    return {ActionId.PROMPT_CONFIRM: confirm, ActionId.PROMPT_CANCEL: cancel}
+    return {
+        ActionId.PROMPT_CONFIRM: Button(confirm, playbook_card_action),
+        ActionId.PROMPT_CANCEL: Button(cancel),
+    }
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:
@@ -65,6 +71,11 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
         view, user_id = body["view"], body["user"]["id"]
         card_id = str(view.get("private_metadata") or "")
         try:
+            refusal = await role_refusal(deps, card_id, user_id)
+            if refusal is not None:
+                await ack()
+                after_ack(tell_beside_card(deps, card_id, user_id, refusal), "confirm refusal")
+                return
             outcome = await step_back.confirm(deps, card_id, user_id, typed_value(view))
         except StoreUnavailable:
             await ack(response_action="errors", errors={TYPED_BLOCK: STORE_DOWN})
@@ -91,6 +102,12 @@ async def open_typed_confirm_modal(deps: Deps, body: dict[str, Any], respond: As
     if isinstance(checked, str):
         await tell(respond, checked)
         return
+    refusal = await access.action_refusal(
+        deps, body["user"]["id"], action=playbook_action(checked.playbook)
+    )
+    if refusal is not None:
+        await tell(respond, refusal)
+        return
     try:
         await deps.slack.views_open(
             trigger_id=body["trigger_id"], view=typed_confirm_view(ref.c, checked)
@@ -98,6 +115,13 @@ async def open_typed_confirm_modal(deps: Deps, body: dict[str, Any], respond: As
     except SlackApiError as exc:
         log.warning("views.open for %s failed: %s", ref.c, exc.response.get("error"))
         await tell(respond, MODAL_FAILED.format(error=exc.response.get("error")))
+
+
+async def role_refusal(deps: Deps, card_id: str, user_id: str) -> str | None:
+    """Why `user_id` may not confirm the prompt's step (their role), or None."""
+    card = await deps.store.get_card(card_id)
+    action = access.playbook_card_action(card) if card is not None else None
+    return await access.action_refusal(deps, user_id, action=action)
 
 
 async def tell_beside_card(deps: Deps, card_id: str, user_id: str, text: str) -> None:

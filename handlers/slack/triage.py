@@ -11,16 +11,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import triage
 from bot.cards.common import ActionId
 from bot.deps import Deps
-from handlers.slack.feature import CardWork, Feature
+from handlers.slack.feature import Button, Feature
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def acknowledge(card_id: str, user: dict[str, Any]) -> str:
         return await triage.acknowledge(
             card_id, user["id"], store=deps.store, timeline=deps.timeline, now=deps.clock.now()
         )
 
-    return {ActionId.ACK: acknowledge}
+    return {ActionId.ACK: Button(acknowledge, "alert.ack")}
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:

@@ -1,5 +1,10 @@
-"""Quarantine a faulty server: bring in a spare, take the server out of rotation, and keep it
+"""Quarantine a faulty server: take it out of rotation (bringing a spare in first) and keep it
 running so someone can connect and debug it. HAProxy runtime API (playbooks/providers).
+
+Nothing changes before the step-back prompt: the first step only reads and refuses a
+quarantine that would leave the backend with no server up; the one step that changes
+anything (`swap`) is gated, checks that rule again against HAProxy's state at the moment it
+runs, and can be rolled back (the server back in, the spare back out).
 
 SEAWALL_CONFIG:
     playbooks:
@@ -14,13 +19,16 @@ SEAWALL_CONFIG:
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.core.errors import SeawallError
 from playbooks.definition import Playbook, Step, StepContext
-from playbooks.providers.haproxy import HAProxy
+from playbooks.providers.haproxy import HAProxy, ServerState
 from playbooks.types import Hostname, Identifier
+
+SPARE_FACT = "spare"  # the spare this run brought in (its undo puts it back in maintenance)
 
 
 class Params(BaseModel):
@@ -49,41 +57,84 @@ def target_of(ctx: StepContext) -> str:
     return str(ctx.params.model_dump()["target"])
 
 
+def serving(state: ServerState) -> bool:
+    """Taking traffic now: up, and neither in maintenance nor draining."""
+    return state.op_state == "UP" and not state.in_maintenance and not state.draining
+
+
+def spare_to_bring_in(states: Sequence[ServerState], spares: Sequence[str]) -> str | None:
+    """The first configured spare that exists and is not serving yet (None: none needed or
+    none left)."""
+    by_name = {s.name: s for s in states}
+    if any(name in by_name and serving(by_name[name]) for name in spares):
+        return None  # a spare is already serving
+    return next((name for name in spares if name in by_name), None)
+
+
+def last_server_refusal(
+    states: Sequence[ServerState], backend: str, target: str, spare: str | None
+) -> str | None:
+    """Why taking `target` out would leave `backend` with no server up, or None. Applies to
+    whoever asks: no role makes an outage a quarantine."""
+    target_state = next((s for s in states if s.name == target), None)
+    if target_state is None or not serving(target_state):
+        return None  # it serves nothing now: taking it out loses nothing
+    others = [s for s in states if s.name != target and serving(s)]
+    if others or spare is not None:
+        return None
+    return f"{target} is the last server up in backend {backend}; bring a spare in first"
+
+
 async def check(ctx: StepContext) -> str:
     settings, target = settings_of(ctx), target_of(ctx)
     api = HAProxy(settings.haproxy_socket)
-    server = await api.server(settings.backend, target)
+    states = await api.servers(settings.backend)
+    server = next((s for s in states if s.name == target), None)
+    if server is None:
+        raise SeawallError(f"backend {settings.backend} has no server {target!r}")
+    spare = spare_to_bring_in(states, settings.spares)
+    refusal = last_server_refusal(states, settings.backend, target, spare)
+    if refusal:
+        raise SeawallError(f"{refusal}. Nothing was changed")
     sessions = await api.sessions(settings.backend, target)
-    return f"{target} is {server.label} in backend {settings.backend}, {sessions} sessions"
+    plan = f"; {spare} will come in first" if spare else ""
+    return f"{target} is {server.label} in backend {settings.backend}, {sessions} sessions{plan}"
 
 
-async def bring_in_spare(ctx: StepContext) -> str:
-    settings = settings_of(ctx)
-    if not settings.spares:
-        return "No spare is configured: the backend runs one server short for now"
-    api = HAProxy(settings.haproxy_socket)
-    states = {s.name: s for s in await api.servers(settings.backend)}
-    for name in settings.spares:
-        state = states.get(name)
-        if state is not None and not state.in_maintenance:
-            return f"{name} is already serving"
-    for name in settings.spares:
-        if name in states:
-            await api.set_state(settings.backend, name, "ready")
-            return f"{name} is now serving in backend {settings.backend}"
-    return "None of the configured spares exists in HAProxy; nothing was enabled"
-
-
-async def isolate(ctx: StepContext) -> str:
+async def swap(ctx: StepContext) -> str:
     settings, target = settings_of(ctx), target_of(ctx)
     api = HAProxy(settings.haproxy_socket)
+    # Checked again now, not when the run started: servers may have gone down meanwhile.
+    states = await api.servers(settings.backend)
+    spare = spare_to_bring_in(states, settings.spares)
+    refusal = last_server_refusal(states, settings.backend, target, spare)
+    if refusal:
+        raise SeawallError(f"{refusal}. Nothing was changed")
+    done = []
+    if spare is not None:
+        await api.set_state(settings.backend, spare, "ready")
+        ctx.facts[SPARE_FACT] = spare
+        done.append(f"{spare} is now serving")
     await api.set_state(settings.backend, target, "drain")
     waited = 0.0
     while waited < settings.drain_seconds and await api.sessions(settings.backend, target) > 0:
         await asyncio.sleep(1.0)
         waited += 1.0
     await api.set_state(settings.backend, target, "maint")
-    return f"{target} drained for {waited:.0f}s, now in maintenance (still running)"
+    done.append(f"{target} drained for {waited:.0f}s, now in maintenance (still running)")
+    return "; ".join(done)
+
+
+async def undo_swap(ctx: StepContext) -> str:
+    settings, target = settings_of(ctx), target_of(ctx)
+    api = HAProxy(settings.haproxy_socket)
+    await api.set_state(settings.backend, target, "ready")
+    undone = [f"{target} is serving again"]
+    spare = ctx.facts.get(SPARE_FACT)
+    if spare:
+        await api.set_state(settings.backend, spare, "maint")
+        undone.append(f"{spare} is back in maintenance")
+    return "; ".join(undone)
 
 
 async def report(ctx: StepContext) -> str:
@@ -102,25 +153,33 @@ PLAYBOOK = Playbook(
     params=Params,
     positional=("target",),
     steps=(
-        Step("check", "Check that {target} is a server in HAProxy", check, idempotent=True),
         Step(
-            "spare",
-            "Bring a spare server into rotation before {target} leaves it",
-            bring_in_spare,
+            "check",
+            "Check that {target} is a server in HAProxy and is not the last one up",
+            check,
             idempotent=True,
+            read_only=True,
         ),
         Step(
-            "isolate",
-            "Take {target} out of rotation: drain its sessions, then maintenance",
-            isolate,
+            "swap",
+            "Bring a spare in, then take {target} out of rotation: drain, then maintenance",
+            swap,
             destructive=True,
             high_risk=True,
             idempotent=True,  # setting a server state again is harmless
             target="target",
             blast_radius="{target} stops receiving new traffic; its open sessions may finish "
             "(drain); the backend serves with the others and the spare",
-            rollback="On HAProxy's admin socket: set server <backend>/{target} state ready",
+            rollback="On HAProxy's admin socket: set server <backend>/{target} state ready, "
+            "and put the spare back: set server <backend>/<spare> state maint",
+            undo=undo_swap,
         ),
-        Step("report", "Say how to reach {target} for debugging", report, idempotent=True),
+        Step(
+            "report",
+            "Say how to reach {target} for debugging",
+            report,
+            idempotent=True,
+            read_only=True,
+        ),
     ),
 )

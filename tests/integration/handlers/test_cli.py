@@ -63,6 +63,19 @@ def test_check_passes_with_a_summary_when_all_is_well(stack: SeawallStack) -> No
     result = run(["check"], env=stack_env(stack))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Seawall is ready" in result.stdout
+    assert "WARNING: SEAWALL_CONFIG has no `access:` section" in result.stdout
+
+
+def test_check_does_not_warn_about_access_once_roles_are_configured(
+    stack: SeawallStack, tmp_path: Path
+) -> None:
+    config = tmp_path / "seawall.yml"
+    config.write_text(
+        "access:\n  roles: {responders: {users: [U0ALICE]}}\n  allow: {playbook.*: [responders]}\n"
+    )
+    result = run(["check"], env=stack_env(stack, SEAWALL_CONFIG=str(config)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "access:" not in result.stdout
 
 
 def test_check_reports_a_token_slack_rejects_and_an_unreachable_redis(stack: SeawallStack) -> None:

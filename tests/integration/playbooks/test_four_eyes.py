@@ -89,7 +89,7 @@ def test_a_four_eyes_step_runs_once_after_someone_else_approves(
     assert approval_of(stack, card).approved_by == APPROVER
 
 
-def test_an_expired_step_approval_ends_the_run_without_the_step(
+def test_an_expired_step_approval_stops_the_run_before_the_step(
     make_stack: StackFactory,
 ) -> None:
     stack = make_stack(worker=True, file_config=CONFIG)
@@ -99,5 +99,8 @@ def test_an_expired_step_approval_ends_the_run_without_the_step(
         stack.deps, clock=FrozenClock(approval.expires_at + timedelta(seconds=1))
     )
     stack.server.run_coroutine(approval_flow.expire_approval(later, approval.approval_id))
-    wait_until(lambda: "was expired" in run_card_text(stack), what="the run to end")
+    wait_until(
+        lambda: "The approval for step failover expired" in run_card_text(stack),
+        what="the run to stop at the step",
+    )
     assert ran(stack, run_id) == 0

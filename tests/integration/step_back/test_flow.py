@@ -118,7 +118,7 @@ def press(
 
 
 def decision(stack: SeawallStack, run_id: str = "r-test") -> step_back.PromptDecision:
-    return stack.server.run_coroutine(step_back.prompt_decision(stack.deps, run_id, STEP))
+    return stack.server.run_coroutine(step_back.prompt_decision(stack.deps, a_run(run_id), STEP))
 
 
 def answers(stack: SeawallStack, count: int = 1) -> list[str]:
@@ -161,7 +161,7 @@ def test_the_prompt_reaches_the_operators_dm_with_the_facts_and_no_confirm_yet(
     assert not has_button(stack, card, ActionId.PROMPT_CONFIRM)
     assert has_button(stack, card, ActionId.PROMPT_CANCEL)
     assert stack.emulator.messages(CHANNEL) == []
-    assert decision(stack) == ("pending", None, None)
+    assert decision(stack)[:3] == ("pending", None, None)
     assert len(prompt_entries(stack)) == 1
 
 
@@ -214,7 +214,7 @@ def test_the_operators_confirm_is_recorded_and_the_run_is_sent_on(
     card = open_prompt(stack, a_run())
     press(stack, card, ActionId.PROMPT_CONFIRM)
     assert answers(stack)[0].startswith("Confirmed.")
-    state, user_id, at = decision(stack)
+    state, user_id, at, _ = decision(stack)
     assert (state, user_id) == ("confirmed", OPERATOR)
     assert at is not None
     assert advance_jobs(stack) == 1

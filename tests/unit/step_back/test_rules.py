@@ -71,3 +71,20 @@ def test_a_confirmed_step_can_no_longer_be_cancelled_here() -> None:
     refusal = cancel_refusal(done, "U0ALICE")
     assert refusal is not None
     assert "cannot be cancelled here" in refusal
+
+
+def test_a_confirm_after_the_prompt_expired_is_refused_and_says_what_to_do_next() -> None:
+    expired_at = NOW + timedelta(minutes=15)
+    waiting = prompt(expires_at=expired_at, **OPEN)
+    refusal = confirm_refusal(waiting, "U0ALICE", expired_at + timedelta(seconds=1), None)
+    assert refusal is not None
+    assert "expired" in refusal
+    assert "Ask again" in refusal
+    assert confirm_refusal(waiting, "U0ALICE", expired_at - timedelta(seconds=1), None) is None
+
+
+def test_an_ended_prompt_says_why_when_confirmed_anyway() -> None:
+    ended = prompt(state="expired", ended_reason="its approval was withdrawn")
+    refusal = confirm_refusal(ended, "U0ALICE", NOW, None)
+    assert refusal is not None
+    assert "its approval was withdrawn" in refusal

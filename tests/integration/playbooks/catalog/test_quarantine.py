@@ -12,6 +12,7 @@ import pytest
 from bot.cards.common import ActionId
 from bot.cards.prompt import TYPED_ACTION, TYPED_BLOCK, TYPED_CONFIRM_CALLBACK
 from bot.core.config import FileConfig, StepBack
+from bot.emulator import EmulatedMessage
 from bot.incidents.flow import incident_for_channel
 from tests.conftest import StackFactory
 from tests.support.haproxy import HAProxyServer
@@ -60,16 +61,9 @@ def run_header(stack: SeawallStack) -> str:
     return cards[0].blocks[0]["text"]["text"] if cards else ""
 
 
-def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm(
-    stack: SeawallStack, haproxy: HAProxyServer
-) -> None:
-    stack.sender.slash_command("/incident", "quarantine web-3", user_id=OPERATOR)
-    wait_until(lambda: "confirm" in run_header(stack), timeout=20, what="the run waits")
-    assert state(haproxy, "spare-1") == "UP"  # capacity first
-    assert state(haproxy, "web-3") == "UP"  # nothing destructive before the confirm
-
+def prompt_card(stack: SeawallStack) -> EmulatedMessage:
     dm = stack.emulator.dm_channel(OPERATOR)
-    prompt = wait_until(
+    found: EmulatedMessage = wait_until(
         lambda: next(
             (
                 m
@@ -81,26 +75,43 @@ def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm
         timeout=15,
         what="the Confirm button after the pause",
     )
-    text = json.dumps(prompt.blocks, ensure_ascii=False)
-    assert "web-3" in text
-    assert "set server &lt;backend&gt;/web-3 state ready" in text  # the rollback, escaped
+    return found
 
+
+def confirm_typed(stack: SeawallStack, prompt: EmulatedMessage, name: str) -> None:
+    """Press the high-risk Confirm and type the target's name in the modal, as Slack would."""
     stack.sender.block_action(
         action_id=ActionId.PROMPT_CONFIRM_TYPED,
         value=button_value(prompt, ActionId.PROMPT_CONFIRM_TYPED),
         user_id=OPERATOR,
-        channel_id=dm,
+        channel_id=prompt.channel,
         message_ts=prompt.ts,
     )
     [view] = wait_until(lambda: stack.emulator.views, what="the type-the-name modal")
-    values = {TYPED_BLOCK: {TYPED_ACTION: {"type": "plain_text_input", "value": "web-3"}}}
+    values = {TYPED_BLOCK: {TYPED_ACTION: {"type": "plain_text_input", "value": name}}}
     response = stack.sender.view_submission(
         TYPED_CONFIRM_CALLBACK, values, OPERATOR, view["private_metadata"]
     )
     assert response.status_code == 200
 
+
+def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm(
+    stack: SeawallStack, haproxy: HAProxyServer
+) -> None:
+    stack.sender.slash_command("/incident", "quarantine web-3", user_id=OPERATOR)
+    wait_until(lambda: "confirm" in run_header(stack), timeout=20, what="the run waits")
+    assert state(haproxy, "spare-1") == "MAINT"  # nothing changes before the confirm:
+    assert state(haproxy, "web-3") == "UP"  # not even bringing the spare in
+
+    prompt = prompt_card(stack)
+    text = json.dumps(prompt.blocks, ensure_ascii=False)
+    assert "web-3" in text
+    assert "set server &lt;backend&gt;/web-3 state ready" in text  # the rollback, escaped
+    confirm_typed(stack, prompt, "web-3")
+
     wait_until(lambda: "succeeded" in run_header(stack), timeout=30, what="the run succeeded")
     assert state(haproxy, "web-3") == "MAINT"
+    assert state(haproxy, "spare-1") == "UP"  # capacity came in with the confirmed step
     card = next(m for m in stack.messages() if "Playbook quarantine" in json.dumps(m.blocks))
     assert "ssh web-3.internal" in json.dumps(card.blocks)
     assert f"confirmed by <@{OPERATOR}>" in json.dumps(card.blocks)
@@ -152,3 +163,42 @@ def test_quarantine_inside_an_incident_shows_on_its_card_and_timeline(
 
     wait_until(lambda: run_id in incident_card_text(), what="the run on the incident card")
     assert "Playbook runs" in incident_card_text()
+
+
+def replies(stack: SeawallStack) -> str:
+    return " ".join(r.text for m in stack.messages() for r in m.replies)
+
+
+def test_the_last_server_up_is_never_quarantined_whoever_asks(
+    stack: SeawallStack, haproxy: HAProxyServer
+) -> None:
+    haproxy.admin("set server be/web-1 state maint")
+    haproxy.admin("set server be/web-2 state maint")
+    stack.deps.config.playbooks["quarantine"]["spares"] = []  # no spare to bring in
+    stack.sender.slash_command("/incident", "quarantine web-3", user_id=OPERATOR)
+    wait_until(lambda: "failed" in run_header(stack), timeout=20, what="the refusal")
+    wait_until(
+        lambda: (
+            "web-3 is the last server up in backend be; bring a spare in first" in replies(stack)
+        ),
+        what="the reason in the thread",
+    )
+    assert stack.emulator.messages(stack.emulator.dm_channel(OPERATOR)) == []  # no prompt
+    assert state(haproxy, "web-3") == "UP"
+
+
+def test_the_last_server_rule_binds_when_the_step_runs_not_when_it_was_asked(
+    stack: SeawallStack, haproxy: HAProxyServer
+) -> None:
+    stack.deps.config.playbooks["quarantine"]["spares"] = []
+    haproxy.admin("set server be/web-1 state maint")
+    stack.sender.slash_command("/incident", "quarantine web-3", user_id=OPERATOR)
+    prompt = prompt_card(stack)  # web-2 still serves: the check passed
+    haproxy.admin("set server be/web-2 state maint")  # ...then it left while the prompt waited
+    confirm_typed(stack, prompt, "web-3")
+    wait_until(lambda: "failed" in run_header(stack), timeout=30, what="the swap refused")
+    wait_until(
+        lambda: "web-3 is the last server up in backend be" in replies(stack),
+        what="the reason in the thread",
+    )
+    assert state(haproxy, "web-3") == "UP"

@@ -1,0 +1,1 @@
+"""Who may do what: roles from SEAWALL_CONFIG `access:`, checked wherever something changes."""

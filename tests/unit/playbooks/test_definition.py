@@ -1,0 +1,62 @@
+"""A playbook says, for every step, what stands before it: a gate, or why it needs none."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from playbooks.catalog.quarantine import PLAYBOOK as QUARANTINE
+from playbooks.definition import Playbook, Step, StepContext
+from playbooks.params import help_text
+
+
+class Params(BaseModel):
+    target: str
+
+
+async def noop(ctx: StepContext) -> str:
+    return "ok"
+
+
+def playbook(*steps: Step) -> Playbook:
+    return Playbook("sample", "A sample", Params, steps)
+
+
+def test_a_step_that_may_change_things_without_a_gate_or_a_reason_is_refused() -> None:
+    with pytest.raises(ValueError, match="must be gated"):
+        playbook(Step("restart", "Restart {target}", noop))
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        Step("look", "Look at {target}", noop, read_only=True),
+        Step("note", "Note {target}", noop, ungated="writes a note nobody acts on"),
+        Step("drain", "Drain {target}", noop, destructive=True),
+        Step("failover", "Fail {target} over", noop, four_eyes=True),
+    ],
+)
+def test_a_gate_or_a_declaration_makes_a_step_acceptable(step: Step) -> None:
+    assert playbook(step).steps == (step,)
+
+
+def test_help_shows_what_stands_before_each_step() -> None:
+    text = help_text(
+        playbook(
+            Step("look", "Look at {target}", noop, read_only=True),
+            Step("note", "Note {target}", noop, ungated="writes a note nobody acts on"),
+            Step("drain", "Drain {target}", noop, destructive=True, high_risk=True, undo=noop),
+        )
+    )
+    assert "Look at &lt;target&gt; _(reads only)_" in text
+    assert "_(no gate: writes a note nobody acts on)_" in text
+    assert "_(step-back prompt, type the target to confirm; can be rolled back)_" in text
+
+
+def test_quarantine_changes_nothing_before_its_one_gated_step() -> None:
+    kinds = [(s.name, s.read_only, s.destructive, s.undo is not None) for s in QUARANTINE.steps]
+    assert kinds == [
+        ("check", True, False, False),
+        ("swap", False, True, True),
+        ("report", True, False, False),
+    ]
