@@ -26,6 +26,7 @@ from bot.cards.common import (
     action_button,
     escape,
     link_button,
+    plain,
     safe_text,
     slack_time,
     truncate,
@@ -83,7 +84,7 @@ def header_text(group: AlertGroup) -> str:
         icon = SEVERITY_ICON.get((sev or "").lower(), DEFAULT_ICON)
         text = f"{icon} FIRING · {sev + ' · ' if sev else ''}{alert_name(group)}"
     # Header is plain_text: Slack does not parse mentions or links in it.
-    return truncate(text, HEADER_TEXT_MAX)
+    return truncate(plain(text), HEADER_TEXT_MAX)
 
 
 def fallback_text(group: AlertGroup) -> str:
