@@ -101,6 +101,18 @@ def slack_event(event_id: str) -> str:
 SLACK_EVENT_TTL_S = 25 * 3600
 
 
+# A signed Slack request (command, click, modal) already handled: digest of its timestamp and
+# body. Slack's signature is accepted while |now - timestamp| <= 5 min, so one signed request
+# can be replayed for up to 10 minutes of our clock (either side of its timestamp, whatever the
+# skew); the key lives that long, so every replay that would pass the signature check is caught.
+def slack_request(digest: str) -> str:
+    return f"{PREFIX}:dedup:slack-request:{digest}"
+
+
+SLACK_SIGNATURE_WINDOW_S = 300
+SLACK_REQUEST_TTL_S = 2 * SLACK_SIGNATURE_WINDOW_S
+
+
 # One-shot guard for a user action on a card (double clicks): e.g. "ack", "silence".
 # TTL: long enough to absorb double clicks and retries, short enough to allow a redo later.
 def card_action_guard(card_id: str, action: str) -> str:

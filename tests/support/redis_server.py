@@ -85,3 +85,16 @@ class RedisServer(ChildProcess):
             return False
         finally:
             client.close()
+
+
+def let_time_pass(client: redis.Redis, seconds: float) -> None:
+    """Make Redis look `seconds` later: every key with a TTL loses that much of it, and keys
+    whose TTL was shorter are gone. Redis has no clock to move, and TTLs are what it ages."""
+    for key in client.scan_iter(count=1000):
+        ttl_ms = cast("int", client.pttl(key))
+        if ttl_ms <= 0:
+            continue  # no TTL (-1) or already gone (-2)
+        if ttl_ms <= seconds * 1000:
+            client.delete(key)
+        else:
+            client.pexpire(key, ttl_ms - int(seconds * 1000))
