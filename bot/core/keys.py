@@ -83,13 +83,17 @@ def alertmanager_delivery(digest: str) -> str:
 ALERTMANAGER_DELIVERY_TTL_S = 600
 
 
-# Sentry delivery already applied (Request-ID header, else body digest). Sentry retries
-# within minutes; an hour is ample.
-def sentry_delivery(request_id: str) -> str:
-    return f"{PREFIX}:dedup:sentry:{request_id}"
+# Sentry delivery already seen: "sha256:<digest of the signed body>" always, and
+# "rid:<Request-ID>" when sent. The body digest is what stops a replay: Sentry signs only the
+# body, so a captured delivery can be re-sent with any Request-ID. TTL: Sentry's own retries
+# come within minutes; a day covers the time in which a replayed body could still set a state
+# the card has not moved on from (after that, bot/sentry/rules.py refuses snapshots older than
+# the stored one), while keys stay bounded by one day of deliveries.
+def sentry_delivery(identity: str) -> str:
+    return f"{PREFIX}:dedup:sentry:{identity}"
 
 
-SENTRY_DELIVERY_TTL_S = 3600
+SENTRY_DELIVERY_TTL_S = 24 * 3600
 
 
 # Slack Events API event_id seen. Slack retries up to 3 times over ~6 minutes, or hourly for

@@ -230,6 +230,34 @@ def test_a_retried_resolve_adds_no_second_reply(stack: SeawallStack, store: redi
     assert len(the_message(stack).replies) == 1
 
 
+def test_a_replayed_body_with_a_new_request_id_changes_nothing(
+    stack: SeawallStack, store: redis.Redis
+) -> None:
+    reopen = issue_body(action="unresolved", status="unresolved")
+    post_and_settle(stack, store, "issue", reopen, ISSUE_CARD)
+    post_and_settle(
+        stack, store, "issue", issue_body(action="resolved", status="resolved"), ISSUE_CARD
+    )
+    replay = deliver(stack, "issue", reopen, request_id="c" * 32)
+    assert replay.json()["outcome"] == "duplicate"
+    wait_until(lambda: settled(store, ISSUE_CARD), what="the card in Slack")
+    assert header(the_message(stack)).startswith("🟢 RESOLVED")
+
+
+def test_an_older_unresolved_snapshot_after_a_newer_resolve_does_not_reopen(
+    stack: SeawallStack, store: redis.Redis
+) -> None:
+    post_and_settle(stack, store, "issue", issue_body(lastSeen="2026-11-23T11:00:00Z"), ISSUE_CARD)
+    resolved = issue_body(action="resolved", status="resolved", lastSeen="2026-11-23T12:00:00Z")
+    post_and_settle(stack, store, "issue", resolved, ISSUE_CARD)
+    older = issue_body(action="unresolved", status="unresolved", lastSeen="2026-11-23T11:30:00Z")
+    assert deliver(stack, "issue", older).json()["outcome"] == "unchanged"
+    wait_until(lambda: settled(store, ISSUE_CARD), what="the card in Slack")
+    message = the_message(stack)
+    assert header(message).startswith("🟢 RESOLVED")
+    assert len(message.replies) == 1
+
+
 def test_created_then_resolved_updates_the_same_message_with_one_thread_reply(
     stack: SeawallStack, store: redis.Redis
 ) -> None:
