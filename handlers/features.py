@@ -23,7 +23,7 @@ from handlers.slack import (
     step_back,
     triage,
 )
-from handlers.slack.feature import CardWork, Feature, JobFn, Subcommand
+from handlers.slack.feature import ButtonWork, Feature, JobFn, Subcommand
 
 FEATURES: tuple[Feature, ...] = (
     triage.FEATURE,
@@ -40,8 +40,8 @@ def subcommands() -> list[Subcommand]:
     return [sub for feature in FEATURES for sub in feature.subcommands]
 
 
-def button_table(deps: Deps) -> dict[str, CardWork]:
-    table: dict[str, CardWork] = {}
+def button_table(deps: Deps) -> dict[str, ButtonWork]:
+    table: dict[str, ButtonWork] = {}
     for feature in FEATURES:
         for action, work in feature.buttons(deps).items():
             if action.value in table:

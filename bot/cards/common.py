@@ -26,6 +26,7 @@ class ActionId(StrEnum):
     ACK = "card.ack"
     DECLARE_INCIDENT = "card.declare_incident"
     SILENCE_1H = "alert.silence_1h"
+    SILENCE_CONFIRM = "alert.silence_confirm"  # "Silence anyway" after an over-broad warning
     SENTRY_RESOLVE = "sentry.resolve"
     SENTRY_IGNORE_1H = "sentry.ignore_1h"
     APPROVE = "approval.approve"
@@ -42,9 +43,11 @@ class ActionId(StrEnum):
 
 
 class CardRef(BaseModel):
-    """A button's value: which card it acts on (kept tiny; Slack allows 2000 chars)."""
+    """A button's value: which card it acts on (kept tiny; Slack allows 2000 chars), and for a
+    button that confirms what the clicker was shown, a digest of that (`d`)."""
 
     c: str
+    d: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,11 +145,16 @@ def link_button(name: str, label: str, url: str | None) -> ButtonElement | None:
 
 
 def action_button(
-    action: ActionId, label: str, card_id: str, style: str | None = None
+    action: ActionId,
+    label: str,
+    card_id: str,
+    style: str | None = None,
+    *,
+    confirms: str | None = None,
 ) -> ButtonElement:
     return ButtonElement(
         text=label,
         action_id=action.value,
-        value=CardRef(c=card_id).model_dump_json(),
+        value=CardRef(c=card_id, d=confirms).model_dump_json(exclude_none=True),
         style=style,
     )

@@ -1,7 +1,8 @@
 """Card buttons: the web process acks and enqueues; the worker does the work and answers.
 
 Each feature gives `buttons(deps) -> {ActionId: work}` (handlers/features.py), where
-`work(card_id, user) -> sentence` is what the button does. The web process only registers an
+`work(card_id, user) -> answer` is what the button does (a `Confirming` work also gets the
+digest its button carries). The web process only registers an
 ack-and-enqueue listener for all of them; a `card_button` job runs `work` in `seawall worker`
 and sends the sentence to the clicker through Slack's response_url. A slow Alertmanager or
 Sentry API call therefore never holds the web process that must ack within 3 s.
@@ -18,13 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.cards.common import CardRef
+from bot.cards.common import CardMessage, CardRef
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from bot.store import REDIS_ERRORS
 from handlers.slack.after_ack import after_ack, within_ack_budget
 from handlers.slack.failures import report_failure
-from handlers.slack.feature import CardWork
+from handlers.slack.feature import ButtonWork, Confirming
 from handlers.slack.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.buttons")
@@ -34,7 +35,7 @@ NOT_A_CARD = "That button is not attached to a Seawall card; nothing was done."
 UNKNOWN_BUTTON = "That button is not known to this Seawall."
 
 # The buttons of every feature, by action id.
-ButtonTable = Mapping[str, CardWork]
+ButtonTable = Mapping[str, ButtonWork]
 
 
 def card_ref(body: dict[str, Any]) -> CardRef | None:
@@ -72,9 +73,16 @@ def register(bolt: AsyncApp, deps: Deps, table: ButtonTable) -> None:
         # One attempt only: a button's effect (a silence, a Sentry resolve) must not be
         # repeated by a queue retry; the clicker is told if it failed. Enqueued before the
         # ack, so once Slack has its 200 the click is safely in Redis.
+        confirmed: dict[str, Any] = {"confirmed": ref.d} if ref.d is not None else {}
         enqueueing = await within_ack_budget(
             deps.jobs.enqueue(
-                "card_button", retries=1, action=action, card_id=ref.c, user=user, response_url=url
+                "card_button",
+                retries=1,
+                action=action,
+                card_id=ref.c,
+                user=user,
+                response_url=url,
+                **confirmed,
             )
         )
         await ack()
@@ -96,17 +104,24 @@ async def run_button(
     card_id: str,
     user: dict[str, Any],
     response_url: str | None,
+    confirmed: str | None = None,
 ) -> None:
     """The `card_button` job: do what the button says, then answer the clicker."""
     work = table.get(action)
+    answer: str | CardMessage
     try:
-        text = await work(card_id, user) if work else UNKNOWN_BUTTON
+        if work is None:
+            answer = UNKNOWN_BUTTON
+        elif isinstance(work, Confirming):
+            answer = await work.work(card_id, confirmed, user)
+        else:
+            answer = await work(card_id, user)
     except StoreUnavailable:
-        text = STORE_DOWN
+        answer = STORE_DOWN
     except Exception as exc:
-        text = report_failure(exc, f"button {action} on {card_id}")
+        answer = report_failure(exc, f"button {action} on {card_id}")
     if response_url:
-        await tell_clicker(deps, response_url, text)
+        await tell_clicker(deps, response_url, answer)
 
 
 async def tell_if_not_enqueued(
@@ -119,7 +134,8 @@ async def tell_if_not_enqueued(
             await tell_clicker(deps, url, STORE_DOWN)
 
 
-async def tell_clicker(deps: Deps, response_url: str, text: str) -> None:
+async def tell_clicker(deps: Deps, response_url: str, answer: str | CardMessage) -> None:
+    text, blocks = (answer, None) if isinstance(answer, str) else (answer.text, answer.blocks)
     await PooledRespond(deps.http, response_url)(
-        text=text, response_type="ephemeral", replace_original=False
+        text=text, blocks=blocks, response_type="ephemeral", replace_original=False
     )

@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.cards.common import ActionId
+from bot.cards.common import ActionId, CardMessage
 from bot.deps import Deps
 
 
@@ -56,13 +56,25 @@ class Subcommand:
     handler: Handler = field(compare=False)
 
 
-# What a card button does: (card id, the clicking user as Slack sent it) -> sentence for them.
-CardWork = Callable[[str, dict[str, Any]], Awaitable[str]]
+# What a card button does: (card id, the clicking user as Slack sent it) -> what to show them:
+# a sentence, or a message with blocks (a question with its own button).
+CardWork = Callable[[str, dict[str, Any]], Awaitable[str | CardMessage]]
+
+
+@dataclass(frozen=True)
+class Confirming:
+    """A button that confirms what its clicker was shown: its work also gets the digest the
+    button carries (CardRef.d, None if missing) and decides whether that still holds."""
+
+    work: Callable[[str, str | None, dict[str, Any]], Awaitable[str | CardMessage]]
+
+
+ButtonWork = CardWork | Confirming
 # A worker job: (deps, **kwargs).
 JobFn = Callable[..., Awaitable[Any]]
 
 
-def no_buttons(deps: Deps) -> Mapping[ActionId, CardWork]:
+def no_buttons(deps: Deps) -> Mapping[ActionId, ButtonWork]:
     del deps
     return {}
 
@@ -78,6 +90,6 @@ class Feature:
 
     name: str
     subcommands: Sequence[Subcommand] = ()
-    buttons: Callable[[Deps], Mapping[ActionId, CardWork]] = no_buttons
+    buttons: Callable[[Deps], Mapping[ActionId, ButtonWork]] = no_buttons
     jobs: Mapping[str, JobFn] = field(default_factory=dict)
     register: Callable[[AsyncApp, Deps], None] = no_listeners
