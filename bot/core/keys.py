@@ -180,3 +180,14 @@ def incident_declare_once(user_id: str, title_digest: str) -> str:
 
 
 INCIDENT_DECLARE_ONCE_TTL_S = 120
+
+
+# ZSET of worker id -> time of its last heartbeat (epoch s), written by every `seawall worker`
+# every WORKER_HEARTBEAT_S. One key for all workers, so /readyz learns "how long since any worker
+# was seen" and "how many are alive" in one round trip, without SCAN. Each beat drops members
+# silent for a day and renews a day's TTL on the key: it never grows beyond the workers of the
+# last day, and vanishes a day after the last worker.
+WORKERS = f"{PREFIX}:workers"
+
+WORKER_HEARTBEAT_S = 10
+WORKERS_TTL_S = 24 * 3600
