@@ -10,6 +10,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from bot.core import keys
 from tests.support.ports import HOST
 from tests.support.processes import ChildProcess
 
@@ -98,3 +99,13 @@ def let_time_pass(client: redis.Redis, seconds: float) -> None:
             client.delete(key)
         else:
             client.pexpire(key, ttl_ms - int(seconds * 1000))
+
+
+def state_keys(client: redis.Redis) -> list[Any]:
+    """Every seawall:* key that holds state a request could have changed: all of them but the
+    workers' heartbeat, which running workers rewrite on their own every few seconds."""
+    return sorted(
+        key
+        for key in client.scan_iter(match="seawall:*", count=1000)
+        if (key.decode() if isinstance(key, bytes) else key) != keys.WORKERS
+    )

@@ -9,7 +9,7 @@ import redis
 
 from tests.conftest import StackFactory
 from tests.fixtures.alertmanager_payloads import QUIRKS, group_payload
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, state_keys
 from tests.support.stack import ALERTMANAGER_TOKEN, CHANNEL, SeawallStack
 from tests.support.waiting import wait_until
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def seawall_keys(stack: SeawallStack) -> list[str]:
     client = redis.Redis.from_url(stack.deps.settings.redis_url)
     try:
-        return sorted(k.decode() for k in client.keys("seawall:*"))
+        return [k.decode() for k in state_keys(client)]
     finally:
         client.close()
 

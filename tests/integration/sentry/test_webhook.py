@@ -25,7 +25,7 @@ from tests.fixtures.sentry_payloads import (
     sentry_headers,
 )
 from tests.support.fake_sentry_api import FakeSentryApi
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, state_keys
 from tests.support.stack import CHANNEL, SENTRY_SECRET, SeawallStack
 from tests.support.waiting import wait_until
 
@@ -134,7 +134,7 @@ def test_a_wrong_signature_is_refused_and_nothing_is_stored_or_posted(
     response = deliver(stack, "issue", issue_body(), secret="not-the-secret")
     assert response.status_code == 401
     assert response.text.strip() == "wrong Sentry-Hook-Signature"
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
     # A valid delivery afterwards is the only thing Slack ever sees.
     post_and_settle(stack, store, "issue", issue_body("5512349099"), "sentry-issue-5512349099")
     assert "5512349099" in json.dumps(the_message(stack).blocks)
@@ -146,7 +146,7 @@ def test_a_missing_signature_is_refused_and_nothing_is_stored(
     response = deliver(stack, "issue", issue_body(), secret=None)
     assert response.status_code == 401
     assert response.text.strip() == "missing Sentry-Hook-Signature header"
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
     assert stack.messages(CHANNEL) == []
 
 
@@ -166,7 +166,7 @@ def test_without_a_client_secret_sentry_webhooks_are_refused(
     assert response.status_code == 401
     assert "Sentry webhooks are not configured" in response.text
     assert "SENTRY_CLIENT_SECRET" in response.text
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
 
 
 def test_a_delivery_without_a_resource_header_is_a_bad_request(stack: SeawallStack) -> None:
@@ -184,7 +184,7 @@ def test_invalid_json_is_a_bad_request_and_a_wrong_shape_unprocessable(
     response = deliver(stack, "issue", wrong)
     assert response.status_code == 422
     assert "data.issue.id" in response.text
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
 
 
 @pytest.mark.parametrize("name", sorted(IGNORED))
@@ -195,7 +195,7 @@ def test_deliveries_seawall_does_not_act_on_are_acknowledged_and_ignored(
     response = deliver(stack, resource, body)
     assert response.status_code == 200
     assert response.json() == {"ok": True, "outcome": "ignored"}
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
     metrics = stack.http.get(f"{stack.url}/metrics").text
     assert 'seawall_webhook_deliveries_total{outcome="ignored",source="sentry"} 1.0' in metrics
 
