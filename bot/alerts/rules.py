@@ -118,6 +118,8 @@ def apply_notification(
     merged.external_url = hook.external_url
     merged.truncated_alerts = hook.truncated_alerts
     merged.notifications += 1
+    if group is None and merged.status is Status.RESOLVED:
+        merged.first_heard_resolved = True
     if merged.status is Status.RESOLVED:
         merged.resolved_at = merged.resolved_at or received_at
     else:

@@ -47,6 +47,10 @@ class AlertGroup(BaseModel):
     alerts: dict[str, Alert] = Field(default_factory=dict)
     notifications: int = 0
     resolved_at: datetime | None = None
+    # The first delivery Seawall stored for this group was already entirely resolved: Seawall
+    # never saw it fire, so its earlier state was lost (e.g. Redis restarted without
+    # persistence) or it fired before Seawall was set up. The card says so.
+    first_heard_resolved: bool = False
 
     @property
     def status(self) -> Status:

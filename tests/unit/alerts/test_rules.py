@@ -174,3 +174,14 @@ def test_any_delivery_order_ends_resolved_when_the_resolve_is_newest(order: list
         group = apply_notification(group, hook(payloads[name]), NOW).group
     assert group is not None
     assert group.status is Status.RESOLVED
+
+
+def test_a_group_first_heard_of_in_a_resolve_is_marked_so() -> None:
+    resolved = group_payload("Disk", status="resolved", alerts=0, resolved=1)
+    assert apply_notification(None, hook(resolved), NOW).group.first_heard_resolved
+
+
+def test_a_group_seen_firing_first_is_not_marked_when_it_resolves() -> None:
+    firing = apply_notification(None, hook(group_payload("Disk")), NOW).group
+    resolved = group_payload("Disk", status="resolved", alerts=0, resolved=1)
+    assert not apply_notification(firing, hook(resolved), NOW).group.first_heard_resolved
