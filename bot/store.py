@@ -121,24 +121,23 @@ class Store:
         card_id: str,
         mutate: Mutator,
         *,
-        dedup_key: str | None = None,
+        dedup_keys: tuple[str, ...] = (),
         dedup_ttl_s: int = 0,
     ) -> MutationResult:
         """Read-modify-write one card atomically (optimistic; retried on conflict).
 
-        `dedup_key`, when given, is claimed in the same transaction: a delivery that was
-        already applied changes nothing, and a claim can never outlive a failed write.
+        `dedup_keys`, when given, are claimed in the same transaction: a delivery any of them
+        already marks as applied changes nothing, and a claim can never outlive a failed write.
         """
         card_key = keys.card(card_id)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 while True:
                     try:
-                        watched = [card_key] + ([dedup_key] if dedup_key else [])
-                        await pipe.watch(*watched)
-                        # One round trip for both reads (a quarter of a delivery's Redis CPU).
-                        raw, claimed = await pipe.mget(card_key, dedup_key or card_key)
-                        if dedup_key and claimed is not None:
+                        await pipe.watch(card_key, *dedup_keys)
+                        # One round trip for all reads (a quarter of a delivery's Redis CPU).
+                        raw, *claimed = await pipe.mget(card_key, *dedup_keys)
+                        if any(claim is not None for claim in claimed):
                             await pipe.unwatch()
                             return MutationResult(card=None, changed=False, duplicate=True)
                         # Parsed for this attempt alone, so `mutate` may change it in place:
@@ -147,7 +146,9 @@ class Store:
                         revision = current.revision if current else 0
                         mutation = mutate(current)
                         if mutation is None:
-                            await pipe.unwatch()
+                            # Claimed even so: a delivery that changed nothing now must not
+                            # count later, when a replay of it would (see docs/decisions.md).
+                            await self._claim_only(pipe, dedup_keys, dedup_ttl_s)
                             # What is stored, not what `mutate` may have changed before it
                             # chose to write nothing.
                             stored = TriageCard.model_validate_json(raw) if raw else None
@@ -157,7 +158,7 @@ class Store:
                         card.updated_at = self.clock.now()
                         pipe.multi()
                         self._queue_card_write(pipe, card, mutation)
-                        if dedup_key:
+                        for dedup_key in dedup_keys:
                             pipe.set(dedup_key, "1", ex=dedup_ttl_s)
                         await pipe.execute()
                         return MutationResult(card=card, changed=True)
@@ -165,6 +166,18 @@ class Store:
                         continue
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc
+
+    @staticmethod
+    async def _claim_only(
+        pipe: aioredis.client.Pipeline, dedup_keys: tuple[str, ...], ttl_s: int
+    ) -> None:
+        if not dedup_keys:
+            await pipe.unwatch()
+            return
+        pipe.multi()
+        for dedup_key in dedup_keys:
+            pipe.set(dedup_key, "1", ex=ttl_s)
+        await pipe.execute()
 
     def _queue_card_write(
         self, pipe: aioredis.client.Pipeline, card: TriageCard, mutation: CardMutation

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -13,15 +12,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.core.config import Settings
-from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from handlers import features, openapi
 from handlers.http_edge import MAX_BODY_BYTES
+from handlers.readiness import ReadinessProbe
 from handlers.slack import after_ack
 from handlers.slack.bolt import build_bolt
 from handlers.webhooks import alertmanager, sentry
@@ -50,20 +49,6 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     async def healthz(request: Request) -> Response:
         return PlainTextResponse("ok\n")
 
-    async def readyz(request: Request) -> Response:
-        problems = []
-        try:
-            await deps.store.ping()
-        except StoreUnavailable as exc:
-            problems.append(str(exc))
-        try:
-            await asyncio.wait_for(deps.slack.auth_test(), timeout=3)
-        except Exception as exc:  # any failure means "not ready", whatever its type
-            problems.append(f"Slack API is unreachable or refused the token: {exc}")
-        if problems:
-            return JSONResponse({"ready": False, "problems": problems}, status_code=503)
-        return JSONResponse({"ready": True})
-
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -79,7 +64,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
             Route("/webhooks/alertmanager", alertmanager.endpoint(deps), methods=["POST"]),
             Route("/webhooks/sentry", sentry.endpoint(deps), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
+            Route("/readyz", ReadinessProbe(deps).respond, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),
             Route("/openapi.json", openapi.endpoint(), methods=["GET"]),
         ],

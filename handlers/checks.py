@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 from slack_sdk.errors import SlackApiError
 
+from bot.core import health
 from bot.core.clock import SystemClock
 from bot.core.config import Settings, load_file_config, load_settings
 from bot.core.errors import ConfigError, StoreUnavailable
@@ -40,7 +41,8 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         problems.extend(exc.problems)
         config = None
 
-    problems.extend(await _check_redis(settings))
+    redis_problems, warnings = await _check_redis(settings)
+    problems.extend(redis_problems)
     team = await _check_slack(settings, problems)
     if settings.alertmanager_url:
         problems.extend(await _check_alertmanager(settings.alertmanager_url))
@@ -53,6 +55,8 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
     if config is not None and config.access is None:
         echo(NO_ACCESS_WARNING)
 
+    for warning in warnings:
+        echo(f"⚠ {warning}")
     for problem in problems:
         echo(f"✗ {problem}")
     if problems:
@@ -66,15 +70,20 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
     return 0
 
 
-async def _check_redis(settings: Settings) -> list[str]:
+async def _check_redis(settings: Settings) -> tuple[list[str], list[str]]:
+    """(problems, warnings): unreachable is a problem; settings that can lose Seawall's state
+    and workers that are not beating are warnings (Seawall works, but should not stay so)."""
     redis = connect(settings.redis_url)
+    clock = SystemClock()
     try:
-        await Store(redis, SystemClock()).ping()
+        await Store(redis, clock).ping()
+        warnings = await health.redis_durability_warnings(redis)
+        workers = (await health.workers_seen(redis, clock)).warning()
     except StoreUnavailable as exc:
-        return [f"REDIS_URL: {exc}"]
+        return [f"REDIS_URL: {exc}"], []
     finally:
         await redis.aclose()
-    return []
+    return [], warnings + ([workers] if workers else [])
 
 
 async def _check_slack(settings: Settings, problems: list[str]) -> str:

@@ -24,7 +24,7 @@ from bot.emulator import EmulatedMessage, EmulatedUser, EmulatorConfig, SlackEmu
 from bot.emulator.render import render_message
 from handlers.app import create_app
 from handlers.sandbox_samples import alertmanager_samples, resolved_sample
-from handlers.worker import bind_inline_jobs, build_poster
+from handlers.worker import announce, bind_inline_jobs, build_poster
 
 TOKEN = "xoxb-sandbox"
 SIGNING_SECRET = "sandbox-signing-secret"
@@ -105,6 +105,7 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
             return 1
         await asyncio.sleep(0.05)
     poster = asyncio.create_task(build_poster(deps).run(stop))
+    beat = asyncio.create_task(announce(deps, "sandbox"))  # this process is its own worker
 
     echo(
         f"Seawall sandbox: Seawall on http://127.0.0.1:{port}, Slack emulator on "
@@ -119,7 +120,8 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
         await stop.wait()
     for server in servers:
         server.should_exit = True
-    await asyncio.gather(poster, *tasks, return_exceptions=True)
+    beat.cancel()
+    await asyncio.gather(poster, beat, *tasks, return_exceptions=True)
     return status
 
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from saq import Queue, Worker
 from saq.types import Context, PartialTimersDict
 
+from bot.core import health, keys
 from bot.core.config import Settings
 from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue
 from bot.deps import Deps
@@ -76,17 +77,38 @@ class SeawallWorker(Worker[Context]):
 
 
 def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> SeawallWorker:
+    beating: list[asyncio.Task[None]] = []
+
     async def startup(ctx: Context) -> None:
         ctx["deps"] = deps  # type: ignore[typeddict-unknown-key]  # saq allows extra keys
+        beating.append(asyncio.create_task(announce(deps, str(worker.id))))
+
+    async def shutdown(ctx: Context) -> None:
+        for task in beating:
+            task.cancel()
+        with contextlib.suppress(Exception):  # Redis may be the reason we stop
+            await health.worker_gone(deps.redis, str(worker.id))
 
     functions = [(name, _with_heartbeat(name, fn)) for name, fn in job_functions().items()]
-    return SeawallWorker(
+    worker = SeawallWorker(
         queue,
         functions=functions,
         concurrency=concurrency,
         startup=startup,
+        shutdown=shutdown,
         timers=SWEEP_TIMERS,
     )
+    return worker
+
+
+async def announce(deps: Deps, worker_id: str) -> None:
+    """The worker's own heartbeat in Redis, read by /readyz and `seawall check` (core/health)."""
+    while True:
+        try:
+            await health.worker_beat(deps.redis, deps.clock, worker_id)
+        except Exception as exc:  # Redis down: the next beat tries again; never stop the worker
+            log.warning("worker heartbeat not written: %s", exc)
+        await asyncio.sleep(keys.WORKER_HEARTBEAT_S)
 
 
 def bind_inline_jobs(deps: Deps, jobs: InlineJobQueue) -> None:

@@ -1,4 +1,5 @@
-"""The one Alertmanager API v2 call Seawall makes: create a silence."""
+"""Alertmanager API v2, for the Silence button: which firing alerts matchers select, and
+creating the silence."""
 
 from __future__ import annotations
 
@@ -6,7 +7,34 @@ from datetime import datetime
 
 import httpx
 
+from bot.alerts.rules import filter_matcher
 from bot.core.errors import ExternalServiceError
+
+
+async def matching_fingerprints(
+    http: httpx.AsyncClient, base_url: str, matchers: dict[str, str]
+) -> list[str]:
+    """GET /api/v2/alerts: fingerprints of the alerts `matchers` select that a silence would
+    change now (active; not already silenced or inhibited)."""
+    params: list[tuple[str, str | int | float | bool | None]] = [
+        ("filter", filter_matcher(k, v)) for k, v in sorted(matchers.items())
+    ]
+    params += [("active", "true"), ("silenced", "false"), ("inhibited", "false")]
+    try:
+        response = await http.get(f"{base_url}/api/v2/alerts", params=params, timeout=5.0)
+    except httpx.HTTPError as exc:
+        raise ExternalServiceError(f"Alertmanager could not be reached ({exc})") from exc
+    if response.status_code != 200:
+        raise ExternalServiceError(_http_error(response))
+    try:
+        return [str(alert["fingerprint"]) for alert in response.json()]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ExternalServiceError("Alertmanager's list of alerts could not be read") from exc
+
+
+def _http_error(response: httpx.Response) -> str:
+    detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+    return f"Alertmanager answered HTTP {response.status_code}" + (f": {detail}" if detail else "")
 
 
 async def create_silence(
@@ -34,10 +62,7 @@ async def create_silence(
     except httpx.HTTPError as exc:
         raise ExternalServiceError(f"Alertmanager could not be reached ({exc})") from exc
     if response.status_code != 200:
-        detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
-        raise ExternalServiceError(
-            f"Alertmanager answered HTTP {response.status_code}" + (f": {detail}" if detail else "")
-        )
+        raise ExternalServiceError(_http_error(response))
     try:
         return str(response.json()["silenceID"])
     except (ValueError, KeyError) as exc:

@@ -73,7 +73,7 @@ async def receive_alertmanager(
     result = await store.mutate_card(
         card_id,
         mutate,
-        dedup_key=keys.alertmanager_delivery(delivery_digest(hook)),
+        dedup_keys=(keys.alertmanager_delivery(delivery_digest(hook)),),
         dedup_ttl_s=keys.ALERTMANAGER_DELIVERY_TTL_S,
     )
     if result.changed and for_timeline is not None:

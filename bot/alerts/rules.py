@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.alerts.payload import AlertmanagerAlert, AlertmanagerWebhook
-from bot.models.alert import Alert, AlertGroup, Status
+from bot.models.alert import Alert, AlertGroup, SilenceScope, Status
 
 # Go's zero time, which Alertmanager sends as endsAt when an alert has no known end.
 _ZERO_TIME_YEAR = 1
@@ -118,6 +118,8 @@ def apply_notification(
     merged.external_url = hook.external_url
     merged.truncated_alerts = hook.truncated_alerts
     merged.notifications += 1
+    if group is None and merged.status is Status.RESOLVED:
+        merged.first_heard_resolved = True
     if merged.status is Status.RESOLVED:
         merged.resolved_at = merged.resolved_at or received_at
     else:
@@ -131,5 +133,31 @@ def routing_labels(group: AlertGroup) -> dict[str, str]:
 
 
 def silence_matchers(group: AlertGroup) -> dict[str, str]:
-    """Equality matchers that select this group's alerts (groupLabels, else commonLabels)."""
-    return dict(group.group_labels) or dict(group.common_labels)
+    """Equality matchers for the alerts of this card: the group labels plus every label that
+    all its stored alerts share (env, cluster, namespace... when present).
+
+    From the stored alerts, not Alertmanager's commonLabels, which describe one delivery (and
+    are absent from some senders). The group labels alone silenced `alertname="TargetDown"` in
+    every environment routed elsewhere. Empty values are left out: Alertmanager reads
+    `name=""` as "label absent", which would widen the silence."""
+    alerts = list(group.alerts.values())
+    common = dict(alerts[0].labels) if alerts else dict(group.common_labels)
+    for alert in alerts[1:]:
+        common = {k: v for k, v in common.items() if alert.labels.get(k) == v}
+    return {k: v for k, v in {**common, **group.group_labels}.items() if v}
+
+
+def filter_matcher(name: str, value: str) -> str:
+    """One equality matcher in Alertmanager's filter syntax: name="value", with `\\`, `"`
+    and newlines escaped as its parser expects."""
+    quoted = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'{name}="{quoted}"'
+
+
+def silence_scope(
+    group: AlertGroup, matchers: dict[str, str], matched_fingerprints: list[str]
+) -> SilenceScope:
+    """Count what Alertmanager says `matchers` select (active, not yet silenced or inhibited)
+    against the card's own firing alerts."""
+    elsewhere = sum(1 for f in set(matched_fingerprints) if f not in group.alerts)
+    return SilenceScope(matchers=matchers, on_card=group.count(Status.FIRING), elsewhere=elsewhere)

@@ -26,6 +26,7 @@ from bot.cards.common import (
     action_button,
     escape,
     link_button,
+    plain,
     safe_text,
     slack_time,
     truncate,
@@ -75,6 +76,14 @@ def _ordered_alerts(group: AlertGroup) -> list[Alert]:
     )
 
 
+# Shown on a card whose group Seawall first heard of in a resolve (AlertGroup.first_heard_resolved).
+NO_RECORD = (
+    "⚠️ *Seawall has no record of this group before this resolve:* its state may have been "
+    "lost (e.g. Redis restarted without persistence), so an older card for it may still show "
+    "it firing. This card shows what was resolved."
+)
+
+
 def header_text(group: AlertGroup) -> str:
     sev = severity(group)
     if group.status is Status.RESOLVED:
@@ -83,7 +92,7 @@ def header_text(group: AlertGroup) -> str:
         icon = SEVERITY_ICON.get((sev or "").lower(), DEFAULT_ICON)
         text = f"{icon} FIRING · {sev + ' · ' if sev else ''}{alert_name(group)}"
     # Header is plain_text: Slack does not parse mentions or links in it.
-    return truncate(text, HEADER_TEXT_MAX)
+    return truncate(plain(text), HEADER_TEXT_MAX)
 
 
 def fallback_text(group: AlertGroup) -> str:
@@ -181,6 +190,8 @@ def render_alert_group(card: TriageCard, group: AlertGroup, now: datetime) -> Ca
     relative times ("for 5 min") can be added without changing callers."""
     del now
     blocks: list[Block] = [HeaderBlock(text=header_text(group))]
+    if group.first_heard_resolved:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=NO_RECORD)))
     summary, description = summary_text(group)
     body = "\n".join(
         part

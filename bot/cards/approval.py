@@ -26,7 +26,10 @@ from bot.cards.common import (
     ActionId,
     CardMessage,
     action_button,
+    code,
     escape,
+    plain,
+    quote,
     safe_text,
     slack_time,
     truncate,
@@ -59,15 +62,17 @@ def header_text(a: Approval) -> str:
     if a.state == "approved" and not checklist_done(a):
         label = "approved, checklist incomplete"
     what = f"Approval needed · {a.playbook} · {a.step_name}" if a.is_step else "Change request"
-    return truncate(f"{icon} {what} · {label}", HEADER_TEXT_MAX)
+    return truncate(plain(f"{icon} {what} · {label}"), HEADER_TEXT_MAX)
 
 
 def request_text(a: Approval) -> str:
     if not a.is_step:
-        return truncate(escape(a.description), SECTION_TEXT_MAX)
+        # The requester's own words: quoted, so they can never pass for a field of this card.
+        label = f"*{mention(a.requested_by)} asked to change*, in their words:\n"
+        return label + quote(a.description, SECTION_TEXT_MAX - len(label))
     lines = [f"*Step:* {escape(a.description)}"]
     if a.target:
-        lines.append(f"*Target:* `{escape(a.target)}`")
+        lines.append(f"*Target:* {code(a.target, 300)}")
     lines.append(f"*Playbook run:* `{escape(a.run_id or '')}`")
     return truncate("\n".join(lines), SECTION_TEXT_MAX)
 

@@ -26,6 +26,7 @@ class ActionId(StrEnum):
     ACK = "card.ack"
     DECLARE_INCIDENT = "card.declare_incident"
     SILENCE_1H = "alert.silence_1h"
+    SILENCE_CONFIRM = "alert.silence_confirm"  # "Silence anyway" after an over-broad warning
     SENTRY_RESOLVE = "sentry.resolve"
     SENTRY_IGNORE_1H = "sentry.ignore_1h"
     APPROVE = "approval.approve"
@@ -44,9 +45,11 @@ class ActionId(StrEnum):
 
 
 class CardRef(BaseModel):
-    """A button's value: which card it acts on (kept tiny; Slack allows 2000 chars)."""
+    """A button's value: which card it acts on (kept tiny; Slack allows 2000 chars), and for a
+    button that confirms what the clicker was shown, a digest of that (`d`)."""
 
     c: str
+    d: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,47 @@ class CardMessage:
     blocks: list[Block]
 
 
+# Bidirectional-text controls (embeddings, overrides, isolates, marks). U+202E makes the rest
+# of a line read backwards, so untrusted text could show words it does not contain or pass
+# for Seawall's own; nothing an alert, an issue or a command needs them for.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+_NO_BIDI = dict.fromkeys(map(ord, BIDI_CONTROLS))
+# A lookalike for the backtick, so untrusted text cannot close the code span it is shown in.
+_BACKTICK_STANDIN = "\u02cb"
+
+
+def plain(text: str) -> str:
+    """Untrusted text for a plain_text object (headers): Slack parses nothing there, but
+    bidi controls would still reorder what people read."""
+    return text.translate(_NO_BIDI)
+
+
 def escape(text: str) -> str:
-    """Make untrusted text inert in Slack mrkdwn: no mentions, no fake links, no channel pings."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Make untrusted text inert in Slack mrkdwn: no mentions, no fake links, no channel pings,
+    no bidi controls."""
+    return plain(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str, limit: int) -> str:
+    """Untrusted text as one inline code span: Slack applies no bold or emoji there, so it
+    cannot look like a Seawall field. Newlines are folded: a code span is one line."""
+    inner = truncate(escape(" ".join(text.replace("`", _BACKTICK_STANDIN).split())), limit - 2)
+    return f"`{inner}`" if inner.strip() else ""
+
+
+def quote(text: str, limit: int) -> str:
+    """Untrusted free text (what a person typed) as a block quote of code spans, line by line:
+    it reads as someone's words and never in the form of Seawall's own status lines."""
+    lines: list[str] = []
+    used = 0
+    for raw in text.splitlines() or [""]:
+        room = limit - used - (3 if lines else 2)  # "> ", and the newline before it
+        if room < 3:  # not even one character in a code span: the rest is left out
+            break
+        line = "> " + (code(raw, room) if raw.strip() else "")
+        used += len(line) + (1 if lines else 0)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def truncate(text: str, limit: int, marker: str = "…") -> str:
@@ -106,11 +147,16 @@ def link_button(name: str, label: str, url: str | None) -> ButtonElement | None:
 
 
 def action_button(
-    action: ActionId, label: str, card_id: str, style: str | None = None
+    action: ActionId,
+    label: str,
+    card_id: str,
+    style: str | None = None,
+    *,
+    confirms: str | None = None,
 ) -> ButtonElement:
     return ButtonElement(
         text=label,
         action_id=action.value,
-        value=CardRef(c=card_id).model_dump_json(),
+        value=CardRef(c=card_id, d=confirms).model_dump_json(exclude_none=True),
         style=style,
     )

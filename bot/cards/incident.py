@@ -21,6 +21,7 @@ from bot.cards.common import (
     SECTION_TEXT_MAX,
     CardMessage,
     escape,
+    plain,
     safe_text,
     slack_time,
     truncate,
@@ -63,7 +64,7 @@ def header_text(incident: Incident) -> str:
         text = f"{RESOLVED_ICON} RESOLVED · {sev} · {title}"
     else:
         text = f"{SEVERITY_ICON.get(incident.severity, '🟠')} {sev} · OPEN · {title}"
-    return truncate(text, HEADER_TEXT_MAX)  # plain_text: Slack parses nothing in it
+    return truncate(plain(text), HEADER_TEXT_MAX)  # plain_text: Slack parses nothing in it
 
 
 def fallback_text(incident: Incident) -> str:
@@ -173,7 +174,7 @@ def timeline_sections(entries: Sequence[TimelineEntry]) -> list[SectionBlock]:
 
 def timeline_message(incident: Incident, entries: Sequence[TimelineEntry]) -> CardMessage:
     """`/incident timeline`: the last entries, oldest first (an ephemeral message)."""
-    title = truncate(f"Timeline · {_one_line(incident.title)}", HEADER_TEXT_MAX)
+    title = truncate(plain(f"Timeline · {_one_line(incident.title)}"), HEADER_TEXT_MAX)
     blocks: list[Block] = [HeaderBlock(text=title), *timeline_sections(entries)]
     text = f"Timeline of {incident.severity.upper()} incident {_one_line(incident.title)}"
     return CardMessage(text=truncate(escape(text), FALLBACK_TEXT_MAX), blocks=blocks)

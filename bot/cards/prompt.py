@@ -32,7 +32,9 @@ from bot.cards.common import (
     ActionId,
     CardMessage,
     action_button,
+    code,
     escape,
+    plain,
     safe_text,
     slack_time,
     truncate,
@@ -61,7 +63,7 @@ def header_text(prompt: StepPrompt) -> str:
         icon, verb = "⚠️", "Step back before"
     name = prompt.step_name or prompt.step_description
     # plain_text: Slack does not parse mentions or links in a header.
-    return truncate(_one_line(f"{icon} {verb}: {name}"), HEADER_TEXT_MAX)
+    return truncate(plain(_one_line(f"{icon} {verb}: {name}")), HEADER_TEXT_MAX)
 
 
 def fallback_text(prompt: StepPrompt) -> str:
@@ -73,7 +75,7 @@ def fallback_text(prompt: StepPrompt) -> str:
 def what_will_happen(prompt: StepPrompt) -> str:
     lines = [f"*What will happen*\n{escape(prompt.step_description)}"]
     if prompt.target:
-        lines.append(f"*Target:* `{safe_text(_one_line(prompt.target), TARGET_IN_LINE_MAX)}`")
+        lines.append(f"*Target:* {code(prompt.target, TARGET_IN_LINE_MAX)}")
     return truncate("\n".join(lines), SECTION_TEXT_MAX)
 
 
@@ -82,7 +84,7 @@ def param_fields(prompt: StepPrompt) -> list[MarkdownTextObject]:
     shown = names[: FIELDS_MAX - 1] if len(names) > FIELDS_MAX else names
     fields = [
         MarkdownTextObject(
-            text=truncate(f"*{escape(name)}*\n{escape(prompt.params[name])}", FIELD_TEXT_MAX)
+            text=truncate(f"*{escape(name)}*\n{code(prompt.params[name], 1000)}", FIELD_TEXT_MAX)
         )
         for name in shown
     ]

@@ -21,7 +21,9 @@ from bot.cards.common import (
     ActionId,
     CardMessage,
     action_button,
+    code,
     escape,
+    plain,
     slack_time,
     truncate,
 )
@@ -148,9 +150,10 @@ def rollback_text(run: PlaybookRun) -> str | None:
 def render_run(card: TriageCard, run: PlaybookRun, now: datetime) -> CardMessage:
     del now
     params = " ".join(f"{k}={v}" for k, v in run.params.items())
-    header = truncate(f"▶️ Playbook {run.playbook} · {STATUS_TEXT[run.status]}", HEADER_TEXT_MAX)
+    header_line = f"▶️ Playbook {run.playbook} · {STATUS_TEXT[run.status]}"
+    header = truncate(plain(header_line), HEADER_TEXT_MAX)
     blocks: list[Block] = [HeaderBlock(text=header)]
-    intro = f"*{escape(run.summary)}*\n`{escape(truncate(params, 500))}`" if params else ""
+    intro = f"*{escape(run.summary)}*\n{code(params, 500)}" if params else ""
     if intro or run.summary:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=intro or escape(run.summary))))
     blocks.extend(step_sections(run))

@@ -29,6 +29,7 @@ from bot.cards.common import (
     action_button,
     escape,
     link_button,
+    plain,
     safe_text,
     slack_time,
     truncate,
@@ -61,7 +62,7 @@ def _one_line(text: str) -> str:
 def _header(text: str) -> HeaderBlock:
     # Header text is plain_text: Slack shows mentions and links in it as typed, so the
     # raw title is safe here and reads better than escaped entities.
-    return HeaderBlock(text=truncate(_one_line(text), HEADER_TEXT_MAX))
+    return HeaderBlock(text=truncate(plain(_one_line(text)), HEADER_TEXT_MAX))
 
 
 def _field(name: str, value: str) -> MarkdownTextObject:

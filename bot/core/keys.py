@@ -83,13 +83,17 @@ def alertmanager_delivery(digest: str) -> str:
 ALERTMANAGER_DELIVERY_TTL_S = 600
 
 
-# Sentry delivery already applied (Request-ID header, else body digest). Sentry retries
-# within minutes; an hour is ample.
-def sentry_delivery(request_id: str) -> str:
-    return f"{PREFIX}:dedup:sentry:{request_id}"
+# Sentry delivery already seen: "sha256:<digest of the signed body>" always, and
+# "rid:<Request-ID>" when sent. The body digest is what stops a replay: Sentry signs only the
+# body, so a captured delivery can be re-sent with any Request-ID. TTL: Sentry's own retries
+# come within minutes; a day covers the time in which a replayed body could still set a state
+# the card has not moved on from (after that, bot/sentry/rules.py refuses snapshots older than
+# the stored one), while keys stay bounded by one day of deliveries.
+def sentry_delivery(identity: str) -> str:
+    return f"{PREFIX}:dedup:sentry:{identity}"
 
 
-SENTRY_DELIVERY_TTL_S = 3600
+SENTRY_DELIVERY_TTL_S = 24 * 3600
 
 
 # Slack Events API event_id seen. Slack retries up to 3 times over ~6 minutes, or hourly for
@@ -99,6 +103,18 @@ def slack_event(event_id: str) -> str:
 
 
 SLACK_EVENT_TTL_S = 25 * 3600
+
+
+# A signed Slack request (command, click, modal) already handled: digest of its timestamp and
+# body. Slack's signature is accepted while |now - timestamp| <= 5 min, so one signed request
+# can be replayed for up to 10 minutes of our clock (either side of its timestamp, whatever the
+# skew); the key lives that long, so every replay that would pass the signature check is caught.
+def slack_request(digest: str) -> str:
+    return f"{PREFIX}:dedup:slack-request:{digest}"
+
+
+SLACK_SIGNATURE_WINDOW_S = 300
+SLACK_REQUEST_TTL_S = 2 * SLACK_SIGNATURE_WINDOW_S
 
 
 # One-shot guard for a user action on a card (double clicks): e.g. "ack", "silence".
@@ -164,3 +180,14 @@ def incident_declare_once(user_id: str, title_digest: str) -> str:
 
 
 INCIDENT_DECLARE_ONCE_TTL_S = 120
+
+
+# ZSET of worker id -> time of its last heartbeat (epoch s), written by every `seawall worker`
+# every WORKER_HEARTBEAT_S. One key for all workers, so /readyz learns "how long since any worker
+# was seen" and "how many are alive" in one round trip, without SCAN. Each beat drops members
+# silent for a day and renews a day's TTL on the key: it never grows beyond the workers of the
+# last day, and vanishes a day after the last worker.
+WORKERS = f"{PREFIX}:workers"
+
+WORKER_HEARTBEAT_S = 10
+WORKERS_TTL_S = 24 * 3600

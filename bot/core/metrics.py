@@ -65,3 +65,8 @@ class Metrics:
             "Requests on /slack/events refused (bad signature, stale timestamp)",
             registry=r,
         )
+        self.slack_requests_replayed = Counter(
+            "seawall_slack_requests_replayed",
+            "Signed Slack requests seen before (same timestamp and body): answered, not acted on",
+            registry=r,
+        )

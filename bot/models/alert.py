@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -44,6 +47,10 @@ class AlertGroup(BaseModel):
     alerts: dict[str, Alert] = Field(default_factory=dict)
     notifications: int = 0
     resolved_at: datetime | None = None
+    # The first delivery Seawall stored for this group was already entirely resolved: Seawall
+    # never saw it fire, so its earlier state was lost (e.g. Redis restarted without
+    # persistence) or it fired before Seawall was set up. The card says so.
+    first_heard_resolved: bool = False
 
     @property
     def status(self) -> Status:
@@ -52,3 +59,27 @@ class AlertGroup(BaseModel):
 
     def count(self, status: Status) -> int:
         return sum(1 for a in self.alerts.values() if a.status is status)
+
+
+def matchers_digest(matchers: dict[str, str]) -> str:
+    """What a "Silence anyway" button confirms: exactly these matchers, nothing else."""
+    canonical = json.dumps(sorted(matchers.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class SilenceScope:
+    """What a silence with `matchers` would cover, counted among firing alerts."""
+
+    matchers: dict[str, str]
+    on_card: int  # firing alerts of this card
+    elsewhere: int  # firing alerts the matchers select that are not on this card
+
+    @property
+    def too_broad(self) -> bool:
+        """More of other cards' alerts than of this card's: ask before silencing them."""
+        return self.elsewhere > self.on_card
+
+    @property
+    def digest(self) -> str:
+        return matchers_digest(self.matchers)

@@ -27,6 +27,8 @@ class SentryIssue(BaseModel):
     user_count: int | None = None
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    # lastSeen of the issue snapshot that set `status`: an older snapshot must not change it.
+    status_seen: datetime | None = None
     web_url: str | None = None
     assigned_to: str | None = None
     triggered_rule: str | None = None

@@ -47,10 +47,10 @@ async def _fold_into_card(
     kind: type[S],
     fold: Callable[[S | None], IssueUpdate | MetricAlertUpdate | None],
     channel_for: Callable[[S], str],
-    delivery_id: str,
+    delivery_ids: tuple[str, ...],
     received_at: datetime,
 ) -> IntakeResult:
-    """Apply `fold` to the card's subject; the delivery id is claimed in the same write."""
+    """Apply `fold` to the card's subject; the delivery's ids are claimed in the same write."""
     outcome = "unchanged"
 
     def mutate(card: TriageCard | None) -> CardMutation | None:
@@ -81,7 +81,7 @@ async def _fold_into_card(
     result = await store.mutate_card(
         card_id,
         mutate,
-        dedup_key=keys.sentry_delivery(delivery_id),
+        dedup_keys=tuple(keys.sentry_delivery(identity) for identity in delivery_ids),
         dedup_ttl_s=keys.SENTRY_DELIVERY_TTL_S,
     )
     return IntakeResult(card_id=card_id, outcome="duplicate" if result.duplicate else outcome)
@@ -91,7 +91,7 @@ async def receive_issue(
     store: Store,
     routing: SentryRouting,
     hook: SentryIssueWebhook,
-    delivery_id: str,
+    delivery_ids: tuple[str, ...],
     received_at: datetime,
 ) -> IntakeResult:
     issue_id = hook.data.issue.id
@@ -102,7 +102,7 @@ async def receive_issue(
         SentryIssue,
         lambda current: apply_issue_webhook(current, hook, fallback_url),
         lambda issue: routing.channel_for(issue.project_slug),
-        delivery_id,
+        delivery_ids,
         received_at,
     )
 
@@ -112,7 +112,7 @@ async def receive_event_alert(
     routing: SentryRouting,
     hook: SentryEventAlertWebhook,
     issue_id: str,
-    delivery_id: str,
+    delivery_ids: tuple[str, ...],
     received_at: datetime,
 ) -> IntakeResult:
     """An issue alert rule fired: update (or open) the card of the event's issue."""
@@ -124,7 +124,7 @@ async def receive_event_alert(
         lambda current: apply_event_alert(current, hook, issue_id, fallback_url),
         # Only reached for a new card; an existing card keeps its channel.
         lambda issue: routing.channel_for(issue.project_slug),
-        delivery_id,
+        delivery_ids,
         received_at,
     )
 
@@ -133,7 +133,7 @@ async def receive_metric_alert(
     store: Store,
     routing: SentryRouting,
     hook: SentryMetricAlertWebhook,
-    delivery_id: str,
+    delivery_ids: tuple[str, ...],
     received_at: datetime,
 ) -> IntakeResult:
     project = metric_alert_project(hook)
@@ -143,6 +143,6 @@ async def receive_metric_alert(
         SentryMetricAlert,
         lambda current: apply_metric_alert(current, hook, received_at),
         lambda _alert: routing.channel_for(project),
-        delivery_id,
+        delivery_ids,
         received_at,
     )

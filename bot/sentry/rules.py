@@ -4,6 +4,14 @@ An `issue` webhook carries a snapshot of the issue, but deliveries can repeat (r
 arrive late (an `assigned` sent before a `resolved` but delivered after it) or echo a change
 Seawall itself made (the Resolve button). So only the status actions move the status, counts
 and times only grow, and a thread reply is written only when the state really changes.
+
+Snapshots are ordered by the issue's `lastSeen` (the time of its latest event: it only
+grows over an issue's life). A snapshot older than the one that set the current status is
+stale: it changes neither status nor assignee (a delayed or replayed `unresolved` must not
+reopen an issue resolved since). An equal `lastSeen` is applied: people resolve and reopen
+issues without new events, and Sentry's snapshot carries no time of the change, so equal
+snapshots cannot be told apart (the body digest catches an exact replay: keys.py). A snapshot
+without `lastSeen` cannot be ordered and is applied.
 """
 
 from __future__ import annotations
@@ -109,6 +117,11 @@ def _snapshot_status(status: str | None) -> str:
     return normalised if normalised in KNOWN_STATUSES else "unresolved"
 
 
+def is_stale_snapshot(status_seen: datetime | None, snapshot_seen: datetime | None) -> bool:
+    """True when a snapshot is older than the one that set the stored status."""
+    return status_seen is not None and snapshot_seen is not None and snapshot_seen < status_seen
+
+
 def apply_issue_webhook(
     current: SentryIssue | None, hook: SentryIssueWebhook, fallback_url: str | None
 ) -> IssueUpdate:
@@ -138,16 +151,20 @@ def apply_issue_webhook(
     issue.last_seen = _max(issue.last_seen, raw.last_seen)
     issue.first_seen = _min(issue.first_seen, raw.first_seen)
     issue.web_url = raw.web_url or raw.permalink or issue.web_url or fallback_url
+    stale = current is not None and is_stale_snapshot(current.status_seen, raw.last_seen)
     assignee = assignee_label(raw.assigned_to, hook.data.assignee)
     # `created` is the first thing Sentry says about an issue, so after any other delivery it
     # is a late retry whose snapshot is older: it may fill in an assignee, never drop one.
-    if hook.action != "created" or issue.assigned_to is None:
+    if not stale and (hook.action != "created" or issue.assigned_to is None):
         issue.assigned_to = assignee
 
     new_status = STATUS_BY_ACTION.get(hook.action)
-    if new_status is not None:
+    if current is None:
+        issue.status_seen = raw.last_seen
+    if new_status is not None and not stale:
         issue.status = new_status
         issue.substatus = raw.substatus
+        issue.status_seen = _max(issue.status_seen, raw.last_seen)
     status_changed = current is not None and current.status != issue.status
     assignee_changed = current is not None and current.assigned_to != issue.assigned_to
     if current is None or status_changed or assignee_changed:

@@ -1,7 +1,8 @@
-"""Bolt app construction and Events API de-duplication."""
+"""Bolt app construction, replayed-request refusal and Events API de-duplication."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -9,16 +10,32 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from bot.core import keys
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
-from handlers.slack.after_ack import after_ack
+from handlers.slack.after_ack import after_ack, within_ack_budget
 from handlers.slack.failures import report_failure
 from handlers.slack.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.slack")
+
+# How long the replay check may wait for Redis before letting the request through: Slack's
+# 3 s for the ack are the listener's (after_ack.ACK_BUDGET_S), and a healthy Redis answers
+# a SET NX in a millisecond.
+REPLAY_CHECK_BUDGET_S = 0.25
+
+
+def request_identity(req: AsyncBoltRequest) -> str | None:
+    """A digest of what Slack signed (timestamp and body), or None without a timestamp
+    (nothing was signed, e.g. Socket Mode)."""
+    stamps = req.headers.get("x-slack-request-timestamp") or []
+    if not stamps:
+        return None
+    material = f"v0:{stamps[0]}:".encode() + req.raw_body.encode()
+    return hashlib.sha256(material).hexdigest()[:40]
 
 
 def event_identity(body: dict[str, Any]) -> str | None:
@@ -41,6 +58,33 @@ def build_bolt(deps: Deps) -> AsyncApp:
         process_before_response=True,
         raise_error_for_unhandled_request=False,
     )
+
+    @bolt.middleware
+    async def refuse_replays(
+        req: AsyncBoltRequest,
+        body: dict[str, Any],
+        next: Callable[[], Awaitable[BoltResponse | None]],
+    ) -> BoltResponse | None:
+        # Runs after Bolt verified the signature. Events are left to drop_repeated_events
+        # (event_id, for 25 h); everything else Slack signs carries a fresh trigger_id or
+        # response_url, so an identical signed body is a replay, never a genuine repeat.
+        identity = None if body.get("type") == "event_callback" else request_identity(req)
+        if identity is None:
+            return await next()
+        claiming = await within_ack_budget(
+            deps.store.claim(keys.slack_request(identity), keys.SLACK_REQUEST_TTL_S),
+            REPLAY_CHECK_BUDGET_S,
+        )
+        if claiming.done() and claiming.exception() is None and not claiming.result():
+            log.warning("signed Slack request %s seen before: answered, nothing done", identity)
+            deps.metrics.slack_requests_replayed.inc()
+            return BoltResponse(status=200, body="")
+        if not claiming.done() or claiming.exception() is not None:
+            # Redis down or slow: the listener meets the same store and says so; holding the
+            # request here would cost Slack its ack.
+            log.warning("replay check of Slack request %s skipped: Redis did not answer", identity)
+            claiming.add_done_callback(_consume_error)
+        return await next()
 
     @bolt.middleware
     async def pooled_respond(
@@ -92,3 +136,9 @@ def build_bolt(deps: Deps) -> AsyncApp:
         return BoltResponse(status=200, body="")
 
     return bolt
+
+
+def _consume_error(future: asyncio.Future[Any]) -> None:
+    # Retrieved so asyncio does not log "exception was never retrieved": it was logged above.
+    if not future.cancelled():
+        future.exception()

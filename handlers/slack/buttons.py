@@ -1,12 +1,13 @@
 """Card buttons: the web process acks and enqueues; the worker does the work and answers.
 
 Each feature gives `buttons(deps) -> {ActionId: Button}` (handlers/features.py): the Button's
-`work(card_id, user) -> sentence` is what it does, its `action` what access it needs. The web
-process registers one ack-and-enqueue listener for all of them, which asks the guard first
-(a refused click is answered and never queued); a `card_button` job asks the guard again and
-runs `work` in `seawall worker`, then sends the sentence to the clicker through Slack's
-response_url. A slow Alertmanager or Sentry API call therefore never holds the web process
-that must ack within 3 s.
+`work(card_id, user) -> answer` is what it does (a `Confirming` work also gets the digest its
+button carries), its `action` what access it needs. The web process registers one
+ack-and-enqueue listener for all of them, which asks the guard first (a refused click is
+answered and never queued); a `card_button` job asks the guard again and runs the work in
+`seawall worker`, then sends the answer to the clicker through Slack's response_url. A slow
+Alertmanager or Sentry API call therefore never holds the web process that must ack within
+3 s.
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from bot.cards.common import CardRef
+from bot.cards.common import CardMessage, CardRef
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from bot.store import REDIS_ERRORS
 from handlers.slack.after_ack import after_ack, within_ack_budget
 from handlers.slack.failures import report_failure
-from handlers.slack.feature import Button
+from handlers.slack.feature import Button, Confirming
 from handlers.slack.respond import PooledRespond, response_url_of
 
 log = logging.getLogger("seawall.buttons")
@@ -65,14 +66,21 @@ def user_name(user: dict[str, Any]) -> str:
 
 def register(bolt: AsyncApp, deps: Deps, table: ButtonTable, guard: ButtonGuard) -> None:
     async def checked_enqueue(
-        action: str, card_id: str, user: dict[str, Any], url: str | None
+        action: str, card_id: str, user: dict[str, Any], url: str | None, digest: str | None
     ) -> str | None:
         """Queue the click unless the guard refuses it; the refusal, else None."""
         refusal = await guard(deps, table[action], card_id, str(user.get("id") or ""))
         if refusal is not None:
             return refusal
+        confirmed: dict[str, Any] = {"confirmed": digest} if digest is not None else {}
         await deps.jobs.enqueue(
-            "card_button", retries=1, action=action, card_id=card_id, user=user, response_url=url
+            "card_button",
+            retries=1,
+            action=action,
+            card_id=card_id,
+            user=user,
+            response_url=url,
+            **confirmed,
         )
         return None
 
@@ -89,7 +97,7 @@ def register(bolt: AsyncApp, deps: Deps, table: ButtonTable, guard: ButtonGuard)
         # One attempt only: a button's effect (a silence, a Sentry resolve) must not be
         # repeated by a queue retry; the clicker is told if it failed. Enqueued before the
         # ack, so once Slack has its 200 the click is safely in Redis.
-        enqueueing = await within_ack_budget(checked_enqueue(action, ref.c, user, url))
+        enqueueing = await within_ack_budget(checked_enqueue(action, ref.c, user, url, ref.d))
         await ack()
         if enqueueing.done() and enqueueing.exception() is None and enqueueing.result() is None:
             return
@@ -110,24 +118,28 @@ async def run_button(
     card_id: str,
     user: dict[str, Any],
     response_url: str | None,
+    confirmed: str | None = None,
 ) -> None:
     """The `card_button` job: ask the guard again (roles may have changed since the click was
     queued), do what the button says, then answer the clicker."""
     button = table.get(action)
+    answer: str | CardMessage
     try:
         refusal = await guard(deps, button, card_id, str(user.get("id"))) if button else None
         if button is None:
-            text = UNKNOWN_BUTTON
+            answer = UNKNOWN_BUTTON
         elif refusal is not None:
-            text = refusal
+            answer = refusal
+        elif isinstance(button.work, Confirming):
+            answer = await button.work.work(card_id, confirmed, user)
         else:
-            text = await button.work(card_id, user)
+            answer = await button.work(card_id, user)
     except StoreUnavailable:
-        text = STORE_DOWN
+        answer = STORE_DOWN
     except Exception as exc:
-        text = report_failure(exc, f"button {action} on {card_id}")
+        answer = report_failure(exc, f"button {action} on {card_id}")
     if response_url:
-        await tell_clicker(deps, response_url, text)
+        await tell_clicker(deps, response_url, answer)
 
 
 async def tell_if_not_enqueued(
@@ -142,7 +154,8 @@ async def tell_if_not_enqueued(
         await tell_clicker(deps, url, refusal)
 
 
-async def tell_clicker(deps: Deps, response_url: str, text: str) -> None:
+async def tell_clicker(deps: Deps, response_url: str, answer: str | CardMessage) -> None:
+    text, blocks = (answer, None) if isinstance(answer, str) else (answer.text, answer.blocks)
     await PooledRespond(deps.http, response_url)(
-        text=text, response_type="ephemeral", replace_original=False
+        text=text, blocks=blocks, response_type="ephemeral", replace_original=False
     )

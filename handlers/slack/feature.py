@@ -13,7 +13,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.cards.common import ActionId
+from bot.cards.common import ActionId, CardMessage
 from bot.deps import Deps
 from bot.models.card import TriageCard
 
@@ -67,8 +67,20 @@ class Subcommand:
         return self.action(invocation) if callable(self.action) else self.action
 
 
-# What a card button does: (card id, the clicking user as Slack sent it) -> sentence for them.
-CardWork = Callable[[str, dict[str, Any]], Awaitable[str]]
+# What a card button does: (card id, the clicking user as Slack sent it) -> what to show them:
+# a sentence, or a message with blocks (a question with its own button).
+CardWork = Callable[[str, dict[str, Any]], Awaitable[str | CardMessage]]
+
+
+@dataclass(frozen=True)
+class Confirming:
+    """A button that confirms what its clicker was shown: its work also gets the digest the
+    button carries (CardRef.d, None if missing) and decides whether that still holds."""
+
+    work: Callable[[str, str | None, dict[str, Any]], Awaitable[str | CardMessage]]
+
+
+ButtonWork = CardWork | Confirming
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,7 @@ class Button:
     """A card button: what it does (run by the worker) and the access action it needs, checked
     in the web process before it is queued and again in the worker before it runs."""
 
-    work: CardWork
+    work: ButtonWork
     action: ButtonAction = None
 
     def action_for(self, card: TriageCard | None) -> str | None:

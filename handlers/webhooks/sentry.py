@@ -69,13 +69,14 @@ def resource_of(request: Request) -> str:
     return resource
 
 
-def delivery_id(request: Request, body: bytes) -> str:
-    """Request-ID identifies a delivery across Sentry's retries; the body digest stands in
-    for senders (or proxies) that drop it."""
+def delivery_ids(request: Request, body: bytes) -> tuple[str, ...]:
+    """What identifies a delivery: the digest of the signed body, always (a replay may carry
+    any Request-ID, which Sentry does not sign), and the Request-ID of Sentry's retries."""
+    ids = [f"sha256:{hashlib.sha256(body).hexdigest()}"]
     request_id = request.headers.get("request-id", "").strip()
     if _REQUEST_ID.fullmatch(request_id):
-        return f"rid:{request_id}"
-    return f"sha256:{hashlib.sha256(body).hexdigest()}"
+        ids.append(f"rid:{request_id}")
+    return tuple(ids)
 
 
 def parse_hook(body: bytes, resource: str) -> SentryHook | None:
@@ -97,7 +98,7 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
         deps.metrics.webhook_deliveries.labels(SOURCE, "ignored").inc()
         return JSONResponse({"ok": True, "outcome": "ignored"})
 
-    async def apply(hook: SentryHook, delivery: str) -> IntakeResult | None:
+    async def apply(hook: SentryHook, delivery: tuple[str, ...]) -> IntakeResult | None:
         settings = deps.settings
         routing = SentryRouting(
             deps.config, settings.seawall_channel, org_url(settings.sentry_url, settings.sentry_org)
@@ -128,7 +129,7 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
         if hook is None:
             return ignored()
         try:
-            result = await apply(hook, delivery_id(request, body))
+            result = await apply(hook, delivery_ids(request, body))
         except StoreUnavailable:
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
         if result is None:

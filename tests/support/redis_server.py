@@ -10,6 +10,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from bot.core import keys
 from tests.support.ports import HOST
 from tests.support.processes import ChildProcess
 
@@ -85,3 +86,26 @@ class RedisServer(ChildProcess):
             return False
         finally:
             client.close()
+
+
+def let_time_pass(client: redis.Redis, seconds: float) -> None:
+    """Make Redis look `seconds` later: every key with a TTL loses that much of it, and keys
+    whose TTL was shorter are gone. Redis has no clock to move, and TTLs are what it ages."""
+    for key in client.scan_iter(count=1000):
+        ttl_ms = cast("int", client.pttl(key))
+        if ttl_ms <= 0:
+            continue  # no TTL (-1) or already gone (-2)
+        if ttl_ms <= seconds * 1000:
+            client.delete(key)
+        else:
+            client.pexpire(key, ttl_ms - int(seconds * 1000))
+
+
+def state_keys(client: redis.Redis) -> list[Any]:
+    """Every seawall:* key that holds state a request could have changed: all of them but the
+    workers' heartbeat, which running workers rewrite on their own every few seconds."""
+    return sorted(
+        key
+        for key in client.scan_iter(match="seawall:*", count=1000)
+        if (key.decode() if isinstance(key, bytes) else key) != keys.WORKERS
+    )

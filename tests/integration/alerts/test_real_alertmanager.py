@@ -32,6 +32,39 @@ def wired(make_stack: StackFactory, tmp_path: Path) -> Iterator[tuple[SeawallSta
         yield stack, am
 
 
+# Alerts that match these routes go to a receiver that is not Seawall: they fire in the same
+# Alertmanager but never reach a card (another team's, another environment's).
+ELSEWHERE_RECEIVERS = "- name: elsewhere\n"
+ELSEWHERE_ROUTES = """
+- receiver: elsewhere
+  matchers: ['env="staging"']
+- receiver: elsewhere
+  matchers: ['team="db"']
+"""
+
+
+@pytest.fixture
+def shared(make_stack: StackFactory, tmp_path: Path) -> Iterator[tuple[SeawallStack, Alertmanager]]:
+    """Seawall receives some of an Alertmanager's alerts; staging and team db go elsewhere."""
+    stack = make_stack()
+    receiver = WebhookReceiver(
+        url=f"{stack.url}/webhooks/alertmanager", bearer_token=ALERTMANAGER_TOKEN
+    )
+    with Alertmanager(
+        tmp_path / "am",
+        receiver,
+        extra_receivers_yaml=ELSEWHERE_RECEIVERS,
+        extra_routes_yaml=ELSEWHERE_ROUTES,
+    ) as am:
+        stack.deps.settings.alertmanager_url = am.url
+        yield stack, am
+
+
+def states(am: Alertmanager) -> dict[str, str]:
+    """instance label -> Alertmanager's state of that alert (active, suppressed)."""
+    return {a["labels"]["instance"]: a["status"]["state"] for a in am.alerts()}
+
+
 def header(stack: SeawallStack, ts: str) -> str:
     message = stack.emulator.message(CHANNEL, ts)
     return message.blocks[0]["text"]["text"] if message else ""
@@ -65,7 +98,8 @@ def test_silence_button_creates_a_real_silence_and_shows_who_and_until_when(
     assert response.status_code == 200
     [silence] = wait_until(am.silences, what="a silence in Alertmanager")
     assert silence["status"]["state"] == "active"
-    assert {(m["name"], m["value"]) for m in silence["matchers"]} == {("alertname", "HighLatency")}
+    # The card's one alert: every label it has.
+    assert {(m["name"], m["value"]) for m in silence["matchers"]} == set(LABELS.items())
     assert "U0ALICE" in silence["createdBy"]
     wait_until(
         lambda: (
@@ -103,3 +137,66 @@ def test_alertmanager_retries_through_a_redis_outage_and_the_card_lands(
     redis_server.restart()
     [card] = wait_until(stack.messages, timeout=30, what="the card after Redis is back")
     assert header(stack, card.ts).startswith("🔴 FIRING")
+
+
+def test_silence_covers_only_the_cards_own_environment(
+    shared: tuple[SeawallStack, Alertmanager],
+) -> None:
+    stack, am = shared
+    am.fire({"alertname": "TargetDown", "env": "prod", "job": "node", "instance": "prod-1"})
+    am.fire({"alertname": "TargetDown", "env": "staging", "job": "node", "instance": "stg-1"})
+    [card] = wait_until(stack.messages, timeout=20, what="the prod card")
+
+    click(stack, card, ActionId.SILENCE_1H)
+    [silence] = wait_until(am.silences, what="a silence in Alertmanager")
+    matchers = {(m["name"], m["value"]) for m in silence["matchers"]}
+    assert {("alertname", "TargetDown"), ("env", "prod")} <= matchers
+    wait_until(lambda: states(am) == {"prod-1": "suppressed", "stg-1": "active"}, what="states")
+    reply = wait_until(lambda: stack.emulator.ephemerals, what="the answer")[-1]
+    assert '`env="prod"`' in reply.text
+    assert "0 elsewhere" in reply.text
+
+
+def test_an_over_broad_silence_is_refused_until_confirmed(
+    shared: tuple[SeawallStack, Alertmanager],
+) -> None:
+    stack, am = shared
+    am.post_alerts(
+        [
+            {"labels": {"alertname": "TargetDown", "env": "prod", "job": job, "instance": host}}
+            for job, host in (("api", "api-1"), ("web", "web-1"))
+        ]
+        + [
+            {"labels": {"alertname": "TargetDown", "env": "prod", "team": "db", "instance": db}}
+            for db in ("db-1", "db-2", "db-3")
+        ]
+    )
+    [card] = wait_until(stack.messages, timeout=20, what="the card with api-1 and web-1")
+    wait_until(lambda: len(am.alerts()) == 5, what="all five alerts in Alertmanager")
+
+    click(stack, card, ActionId.SILENCE_1H)
+    [asked] = wait_until(lambda: stack.emulator.ephemerals, what="the question")
+    assert "3 firing alerts elsewhere" in asked.text
+    assert '`alertname="TargetDown"` `env="prod"`' in asked.blocks[0]["text"]["text"]
+    assert am.silences() == []
+
+    value = next(
+        e["value"]
+        for b in asked.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ActionId.SILENCE_CONFIRM
+    )
+    stack.sender.block_action(
+        action_id=ActionId.SILENCE_CONFIRM,
+        value=value,
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        message_ts=card.ts,
+    )
+    [silence] = wait_until(am.silences, what="the confirmed silence")
+    assert {(m["name"], m["value"]) for m in silence["matchers"]} == {
+        ("alertname", "TargetDown"),
+        ("env", "prod"),
+    }
+    wait_until(lambda: set(states(am).values()) == {"suppressed"}, what="all five silenced")

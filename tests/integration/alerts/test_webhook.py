@@ -9,7 +9,7 @@ import redis
 
 from tests.conftest import StackFactory
 from tests.fixtures.alertmanager_payloads import QUIRKS, group_payload
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, state_keys
 from tests.support.stack import ALERTMANAGER_TOKEN, CHANNEL, SeawallStack
 from tests.support.waiting import wait_until
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 def seawall_keys(stack: SeawallStack) -> list[str]:
     client = redis.Redis.from_url(stack.deps.settings.redis_url)
     try:
-        return sorted(k.decode() for k in client.keys("seawall:*"))
+        return [k.decode() for k in state_keys(client)]
     finally:
         client.close()
 
@@ -181,3 +181,21 @@ def test_a_field_name_with_a_newline_still_gets_a_one_line_reason(stack: Seawall
     assert response.status_code == 422
     assert response.text.count("\n") == 1
     assert "commonLabels.\\n" in response.text
+
+
+def test_a_resolve_for_a_group_lost_from_redis_posts_one_card_that_says_so(
+    stack: SeawallStack, redis_server: RedisServer
+) -> None:
+    assert stack.post_alertmanager(group_payload("Disk", alerts=2)).status_code == 200
+    [firing] = wait_for_messages(stack, 1)
+    redis_server.flushall()  # Redis restarted without persistence: Seawall forgot the group
+    resolved = group_payload("Disk", status="resolved", alerts=0, resolved=2)
+    assert stack.post_alertmanager(resolved).status_code == 200
+    old, new = wait_for_messages(stack, 2)
+    assert old.ts == firing.ts
+    text = json.dumps(new.blocks, ensure_ascii=False)
+    assert new.blocks[0]["text"]["text"] == "🟢 RESOLVED · Disk"
+    assert "Seawall has no record of this group" in text
+    assert "an older card for it may still show it firing" in text
+    assert "instance=web-0" in text  # what was resolved
+    assert "instance=web-1" in text

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.health import NO_PERSISTENCE
 from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer
 from tests.support.stack import SeawallStack
 
 pytestmark = pytest.mark.integration
@@ -76,6 +78,16 @@ def test_check_does_not_warn_about_access_once_roles_are_configured(
     result = run(["check"], env=stack_env(stack, SEAWALL_CONFIG=str(config)))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "access:" not in result.stdout
+
+
+def test_check_prints_a_warning_for_a_redis_without_persistence(
+    stack: SeawallStack, redis_server: RedisServer
+) -> None:
+    with redis_server.client() as client:  # the test Redis runs with save "" and AOF off
+        assert client.config_get("save")["save"] == ""
+    result = run(["check"], env=stack_env(stack))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"⚠ {NO_PERSISTENCE}" in result.stdout
 
 
 def test_check_reports_a_token_slack_rejects_and_an_unreachable_redis(stack: SeawallStack) -> None:

@@ -18,6 +18,7 @@ from bot.emulator.payloads import build_slash_command
 from tests.conftest import StackFactory
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.fixtures.sentry_payloads import encode, issue_body, sentry_headers
+from tests.support.redis_server import state_keys
 from tests.support.stack import CHANNEL, SENTRY_SECRET, SIGNING_SECRET, SeawallStack
 from tests.support.waiting import wait_until
 
@@ -35,7 +36,7 @@ def store(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def seawall_state(store: redis.Redis) -> dict[bytes, bytes | None]:
-    return {key: store.dump(key) for key in sorted(store.scan_iter(match="seawall:*"))}
+    return {key: store.dump(key) for key in state_keys(store)}
 
 
 def post_sentry(stack: SeawallStack, raw: bytes, headers: dict[str, str]) -> Any:
@@ -89,7 +90,8 @@ def test_a_replay_under_a_fresh_request_id_changes_nothing_on_the_card(
     first = post_sentry(stack, raw, sentry_headers(raw, "issue", SENTRY_SECRET, "1" * 32))
     assert first.json()["outcome"] == "created"
     replay = post_sentry(stack, raw, sentry_headers(raw, "issue", SENTRY_SECRET, "2" * 32))
-    assert replay.json()["outcome"] == "unchanged"
+    # Sentry signs only the body: the same body is the same delivery, whatever its Request-ID.
+    assert replay.json()["outcome"] == "duplicate"
 
 
 # --- Slack: timestamps moved around a valid signature ----------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 
 from bot.cards.common import ActionId
 from bot.core import keys
+from bot.emulator.payloads import build_slash_command
 from bot.models.incident import incident_card_id
 from bot.models.timeline import TimelineEntry
 from tests.fixtures.alertmanager_payloads import group_payload
-from tests.support.stack import CHANNEL, SeawallStack, button_value, click
+from tests.support.redis_server import RedisServer, let_time_pass
+from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, button_value, click
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -157,6 +160,37 @@ def test_a_retried_declare_with_the_same_trigger_id_creates_one_incident(
     answer = ephemeral_after(stack, 0)
     assert "moments ago" in answer.text
     assert len(created_channels(stack)) == 1
+
+
+def test_a_replayed_declare_inside_the_signature_window_creates_one_incident(
+    make_stack: Any, redis_server: RedisServer
+) -> None:
+    stack = make_stack(worker=True)
+    sender = stack.sender
+    # Signed 140 s ago and replayed 138 s after its first delivery: both inside Slack's 5 min.
+    request = build_slash_command(
+        signing_secret=SIGNING_SECRET,
+        team=sender.team,
+        command="/incident",
+        text="declare DB down --sev sev1",
+        user_id="U0ALICE",
+        user_name="alice",
+        channel_id=CHANNEL,
+        channel_name="alerts",
+        response_url=sender.issue_response_url(CHANNEL, "U0ALICE", None),
+        trigger_id=sender.issue_trigger_id(),
+        timestamp=int(time.time()) - 140,
+    )
+    url = f"{stack.url}/slack/events"
+    first = stack.http.post(url, content=request.body, headers=request.headers)
+    assert first.status_code == 200
+    assert "declared" in first.text
+    with redis_server.client() as client:
+        let_time_pass(client, 138)  # the declaration's own 2-minute guard has lapsed
+    replay = stack.http.post(url, content=request.body, headers=request.headers)
+    assert (replay.status_code, replay.text) == (200, "")
+    assert len(created_channels(stack)) == 1
+    assert len(stack.server.run_coroutine(stack.deps.redis.zrange(keys.OPEN_INCIDENTS, 0, -1))) == 1
 
 
 def test_a_taken_channel_name_gets_a_numbered_suffix(make_stack: Any) -> None:

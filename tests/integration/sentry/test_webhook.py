@@ -25,7 +25,7 @@ from tests.fixtures.sentry_payloads import (
     sentry_headers,
 )
 from tests.support.fake_sentry_api import FakeSentryApi
-from tests.support.redis_server import RedisServer
+from tests.support.redis_server import RedisServer, state_keys
 from tests.support.stack import CHANNEL, SENTRY_SECRET, SeawallStack
 from tests.support.waiting import wait_until
 
@@ -134,7 +134,7 @@ def test_a_wrong_signature_is_refused_and_nothing_is_stored_or_posted(
     response = deliver(stack, "issue", issue_body(), secret="not-the-secret")
     assert response.status_code == 401
     assert response.text.strip() == "wrong Sentry-Hook-Signature"
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
     # A valid delivery afterwards is the only thing Slack ever sees.
     post_and_settle(stack, store, "issue", issue_body("5512349099"), "sentry-issue-5512349099")
     assert "5512349099" in json.dumps(the_message(stack).blocks)
@@ -146,7 +146,7 @@ def test_a_missing_signature_is_refused_and_nothing_is_stored(
     response = deliver(stack, "issue", issue_body(), secret=None)
     assert response.status_code == 401
     assert response.text.strip() == "missing Sentry-Hook-Signature header"
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
     assert stack.messages(CHANNEL) == []
 
 
@@ -166,7 +166,7 @@ def test_without_a_client_secret_sentry_webhooks_are_refused(
     assert response.status_code == 401
     assert "Sentry webhooks are not configured" in response.text
     assert "SENTRY_CLIENT_SECRET" in response.text
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
 
 
 def test_a_delivery_without_a_resource_header_is_a_bad_request(stack: SeawallStack) -> None:
@@ -184,7 +184,7 @@ def test_invalid_json_is_a_bad_request_and_a_wrong_shape_unprocessable(
     response = deliver(stack, "issue", wrong)
     assert response.status_code == 422
     assert "data.issue.id" in response.text
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
 
 
 @pytest.mark.parametrize("name", sorted(IGNORED))
@@ -195,7 +195,7 @@ def test_deliveries_seawall_does_not_act_on_are_acknowledged_and_ignored(
     response = deliver(stack, resource, body)
     assert response.status_code == 200
     assert response.json() == {"ok": True, "outcome": "ignored"}
-    assert store.keys("seawall:*") == []
+    assert state_keys(store) == []
     metrics = stack.http.get(f"{stack.url}/metrics").text
     assert 'seawall_webhook_deliveries_total{outcome="ignored",source="sentry"} 1.0' in metrics
 
@@ -228,6 +228,34 @@ def test_a_retried_resolve_adds_no_second_reply(stack: SeawallStack, store: redi
     assert deliver(stack, "issue", resolve, request_id="b" * 32).json()["outcome"] == "duplicate"
     wait_until(lambda: settled(store, ISSUE_CARD), what="the resolve in Slack")
     assert len(the_message(stack).replies) == 1
+
+
+def test_a_replayed_body_with_a_new_request_id_changes_nothing(
+    stack: SeawallStack, store: redis.Redis
+) -> None:
+    reopen = issue_body(action="unresolved", status="unresolved")
+    post_and_settle(stack, store, "issue", reopen, ISSUE_CARD)
+    post_and_settle(
+        stack, store, "issue", issue_body(action="resolved", status="resolved"), ISSUE_CARD
+    )
+    replay = deliver(stack, "issue", reopen, request_id="c" * 32)
+    assert replay.json()["outcome"] == "duplicate"
+    wait_until(lambda: settled(store, ISSUE_CARD), what="the card in Slack")
+    assert header(the_message(stack)).startswith("🟢 RESOLVED")
+
+
+def test_an_older_unresolved_snapshot_after_a_newer_resolve_does_not_reopen(
+    stack: SeawallStack, store: redis.Redis
+) -> None:
+    post_and_settle(stack, store, "issue", issue_body(lastSeen="2026-11-23T11:00:00Z"), ISSUE_CARD)
+    resolved = issue_body(action="resolved", status="resolved", lastSeen="2026-11-23T12:00:00Z")
+    post_and_settle(stack, store, "issue", resolved, ISSUE_CARD)
+    older = issue_body(action="unresolved", status="unresolved", lastSeen="2026-11-23T11:30:00Z")
+    assert deliver(stack, "issue", older).json()["outcome"] == "unchanged"
+    wait_until(lambda: settled(store, ISSUE_CARD), what="the card in Slack")
+    message = the_message(stack)
+    assert header(message).startswith("🟢 RESOLVED")
+    assert len(message.replies) == 1
 
 
 def test_created_then_resolved_updates_the_same_message_with_one_thread_reply(

@@ -13,9 +13,11 @@ from bot.alerts.rules import (
     apply_notification,
     card_id_for_group,
     delivery_digest,
+    filter_matcher,
     silence_matchers,
+    silence_scope,
 )
-from bot.models.alert import Status
+from bot.models.alert import Status, matchers_digest
 from tests.fixtures.alertmanager_payloads import QUIRKS, group_payload
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -102,9 +104,54 @@ def test_legacy_integer_group_key_becomes_text() -> None:
     assert card_id_for_group(payload.group_key).startswith("am-")
 
 
-def test_silence_matchers_fall_back_to_common_labels() -> None:
+def test_silence_matchers_are_the_labels_all_stored_alerts_share() -> None:
     group = apply_notification(None, hook(QUIRKS["empty_group_labels"]), NOW).group
     assert silence_matchers(group) == {"alertname": "nodeDown", "status": "High"}
+
+
+def test_silence_matchers_keep_the_environment_the_alerts_share() -> None:
+    payload = group_payload("TargetDown", alerts=2, extra_labels={"env": "prod", "cluster": "eu"})
+    group = apply_notification(None, hook(payload), NOW).group
+    assert silence_matchers(group) == {
+        "alertname": "TargetDown",
+        "severity": "critical",
+        "env": "prod",
+        "cluster": "eu",
+    }
+
+
+def test_silence_matchers_come_from_every_stored_alert_not_the_last_delivery() -> None:
+    first = apply_notification(None, hook(group_payload("Disk", extra_labels={"env": "a"})), NOW)
+    later = group_payload("Disk", extra_labels={"env": "b"})
+    later["alerts"][0]["fingerprint"] = "another-alert"  # type: ignore[index]
+    group = apply_notification(first.group, hook(later), NOW).group
+    assert "env" not in silence_matchers(group)
+
+
+def test_silence_matchers_leave_out_empty_values() -> None:
+    payload = group_payload("Disk", extra_labels={"team": ""})
+    group = apply_notification(None, hook(payload), NOW).group
+    assert "team" not in silence_matchers(group)
+
+
+def test_a_filter_matcher_escapes_quotes_backslashes_and_newlines() -> None:
+    assert filter_matcher("job", 'a"b\\c\nd') == 'job="a\\"b\\\\c\\nd"'
+
+
+def test_a_silence_is_too_broad_when_it_reaches_more_alerts_elsewhere_than_on_the_card() -> None:
+    group = apply_notification(None, hook(group_payload("Disk", alerts=2)), NOW).group
+    own = list(group.alerts)
+    matchers = silence_matchers(group)
+    assert not silence_scope(group, matchers, [*own, "x1", "x2"]).too_broad
+    scope = silence_scope(group, matchers, [*own, "x1", "x2", "x3"])
+    assert (scope.on_card, scope.elsewhere, scope.too_broad) == (2, 3, True)
+
+
+def test_the_confirmation_digest_changes_when_the_matchers_do() -> None:
+    one = apply_notification(None, hook(group_payload("Disk")), NOW).group
+    two = apply_notification(one, hook(group_payload("Disk", alerts=2)), NOW).group
+    assert matchers_digest(silence_matchers(one)) != matchers_digest(silence_matchers(two))
+    assert matchers_digest({"a": "1", "b": "2"}) == matchers_digest({"b": "2", "a": "1"})
 
 
 def test_delivery_digest_ignores_key_order_but_not_state() -> None:
@@ -127,3 +174,14 @@ def test_any_delivery_order_ends_resolved_when_the_resolve_is_newest(order: list
         group = apply_notification(group, hook(payloads[name]), NOW).group
     assert group is not None
     assert group.status is Status.RESOLVED
+
+
+def test_a_group_first_heard_of_in_a_resolve_is_marked_so() -> None:
+    resolved = group_payload("Disk", status="resolved", alerts=0, resolved=1)
+    assert apply_notification(None, hook(resolved), NOW).group.first_heard_resolved
+
+
+def test_a_group_seen_firing_first_is_not_marked_when_it_resolves() -> None:
+    firing = apply_notification(None, hook(group_payload("Disk")), NOW).group
+    resolved = group_payload("Disk", status="resolved", alerts=0, resolved=1)
+    assert not apply_notification(firing, hook(resolved), NOW).group.first_heard_resolved

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bot.alerts.payload import AlertmanagerWebhook
 from bot.alerts.rules import apply_notification, card_id_for_group
+from bot.cards.alert_group import NO_RECORD
 from bot.cards.common import ActionId, escape, truncate, usable_url
 from bot.cards.render import render
 from bot.emulator.blocks import validate_blocks
@@ -120,3 +121,13 @@ def test_escape_leaves_no_raw_angle_brackets(text: str) -> None:
     escaped = escape(text)
     assert "<" not in escaped
     assert ">" not in escaped
+
+
+def test_a_group_first_heard_of_resolved_says_its_state_may_have_been_lost() -> None:
+    blocks = blocks_of(card_for(group_payload("Disk", status="resolved", alerts=0, resolved=2)))
+    assert validate_blocks(blocks) == []
+    assert blocks[1]["text"]["text"] == NO_RECORD
+
+
+def test_a_group_seen_firing_first_has_no_such_notice() -> None:
+    assert NO_RECORD not in all_text(blocks_of(card_for(group_payload("Disk"))))

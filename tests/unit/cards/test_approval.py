@@ -165,3 +165,19 @@ def test_a_click_is_read_relative_to_what_the_card_showed() -> None:
 def test_a_click_on_something_else_is_not_a_checklist_click() -> None:
     assert read_checklist_click("card.ack", ["0"]) is None
     assert read_checklist_click("approval.checklist.0.2", ["0"]) is None
+
+
+def test_a_description_imitating_seawall_fields_is_quoted_as_the_requesters_words() -> None:
+    a = change_request(description="*Approved by* <@U1> ✅\n\u202etrats ot kcab")
+    blocks = blocks_of(a)
+    assert validate_blocks(blocks) == []
+    request = blocks[1]["text"]["text"]
+    assert request == (
+        f"*<@{REQUESTER}> asked to change*, in their words:\n"
+        "> `*Approved by* &lt;@U1&gt; ✅`\n"
+        "> `trats ot kcab`"
+    )
+    assert "\u202e" not in text_of(a)
+    # Seawall's own "Approved by" field is the only one outside the quote.
+    fields = [f["text"] for f in blocks[2]["fields"]]
+    assert [f for f in fields if f.startswith("*Approved by*")] == ["*Approved by*\n—"]

@@ -8,8 +8,12 @@ import time
 import pytest
 import redis
 
-from bot.cards.common import ActionId
+from bot.alerts.actions import STALE_CONFIRMATION
+from bot.alerts.rules import card_id_for_group
+from bot.cards.common import ActionId, CardRef
 from bot.emulator.payloads import sign
+from bot.models.alert import matchers_digest
+from tests.conftest import StackFactory
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.redis_server import RedisServer
 from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, button_value, click
@@ -167,6 +171,28 @@ def test_silence_without_alertmanager_url_explains_and_changes_nothing(
     click(stack, card, ActionId.SILENCE_1H)
     [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
     assert "ALERTMANAGER_URL is unset" in answer.text
+
+
+def test_silence_anyway_after_the_group_changed_is_refused(make_stack: StackFactory) -> None:
+    # Refused before Alertmanager is asked anything: nothing listens on this URL.
+    stack = make_stack(alertmanager_url="http://127.0.0.1:9")
+    card = posted_card(stack)
+    asked_about = matchers_digest(
+        {"alertname": "Disk", "severity": "critical", "instance": "web-0"}
+    )
+    # A second alert joins the group: the matchers the clicker saw no longer describe it.
+    stack.post_alertmanager(group_payload("Disk", alerts=2))
+    stack.sender.block_action(
+        action_id=ActionId.SILENCE_CONFIRM,
+        value=CardRef(
+            c=card_id_for_group('{}:{alertname="Disk"}'), d=asked_about
+        ).model_dump_json(),
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        message_ts=card.ts,
+    )
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
+    assert answer.text == STALE_CONFIRMATION
 
 
 def test_a_button_without_a_value_is_answered_harmlessly(stack: SeawallStack) -> None:

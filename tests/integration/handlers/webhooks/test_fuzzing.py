@@ -35,6 +35,7 @@ from handlers.openapi import ALERTMANAGER_PATH, SENTRY_PATH
 from handlers.webhooks.sentry import parse_hook
 from tests.conftest import StackFactory
 from tests.fixtures.sentry_payloads import sign
+from tests.support.redis_server import state_keys
 from tests.support.stack import ALERTMANAGER_TOKEN, SENTRY_SECRET, SeawallStack
 
 pytestmark = pytest.mark.integration
@@ -70,8 +71,8 @@ def store(redis_url: str) -> Iterator[redis.Redis]:
 
 
 def seawall_state(store: redis.Redis) -> dict[bytes, bytes | None]:
-    """Every seawall:* key with its serialised value (type and content, not TTL)."""
-    keys = sorted(store.scan_iter(match="seawall:*", count=1000))
+    """Every seawall:* state key with its serialised value (type and content, not TTL)."""
+    keys = state_keys(store)
     with store.pipeline(transaction=False) as pipe:
         for key in keys:
             pipe.dump(key)
