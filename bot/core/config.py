@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
+import functools
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
+import re2
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,31 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.core.errors import ConfigError
 
 SLACK_CHANNEL_ID = r"^[CGD][A-Z0-9]{2,}$"
+
+
+class _Pattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
+
+
+class RoutePatternError(ValueError):
+    """RE2 cannot compile the pattern; the message is RE2's reason."""
+
+
+# Patterns come from SEAWALL_CONFIG only, so this cache stays as small as the config. Cached
+# here rather than kept on the route: a compiled pattern on the model would break equality.
+@functools.lru_cache(maxsize=256)
+def route_pattern(pattern: str) -> _Pattern:
+    """`pattern` compiled with RE2, whose matching time is linear in the label's length
+    (Python's re backtracks: `(a+)+$` against a long label stalls the event loop on every
+    delivery). RE2 refuses what it cannot match that way: backreferences and lookaround."""
+    options = re2.Options()
+    options.log_errors = False  # the error is raised to the caller; no second copy on stderr
+    try:
+        compiled: _Pattern = re2.compile(pattern, options)
+    except re2.error as exc:
+        why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise RoutePatternError(why) from None
+    return compiled
 
 
 class ChannelRoute(BaseModel):
@@ -24,18 +50,22 @@ class ChannelRoute(BaseModel):
     channel: Annotated[str, Field(pattern=SLACK_CHANNEL_ID)]
     match: dict[str, str] = Field(default_factory=dict, description="label == value, all must hold")
     match_re: dict[str, str] = Field(
-        default_factory=dict, description="label matches the regex (anchored), all must hold"
+        default_factory=dict, description="label matches the RE2 regex (anchored), all must hold"
     )
     sentry_projects: list[str] = Field(default_factory=list, description="Sentry project slugs")
 
     @field_validator("match_re")
     @classmethod
-    def _regexes_compile(cls, value: dict[str, str]) -> dict[str, str]:
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
         for label, pattern in value.items():
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"match_re.{label}: invalid regex {pattern!r}: {exc}") from exc
+                route_pattern(pattern)
+            except RoutePatternError as exc:
+                raise ValueError(
+                    f"match_re.{label}: RE2 cannot compile {pattern!r} ({exc}); Seawall matches "
+                    "routes with RE2 so that no label can stall it, and RE2 has no "
+                    "backreferences or lookaround: rewrite the pattern without them"
+                ) from None
         return value
 
     def matches_labels(self, labels: Mapping[str, str]) -> bool:
@@ -43,7 +73,7 @@ class ChannelRoute(BaseModel):
             return False
         if any(labels.get(k) != v for k, v in self.match.items()):
             return False
-        return all(re.fullmatch(p, labels.get(k, "")) for k, p in self.match_re.items())
+        return all(route_pattern(p).fullmatch(labels.get(k, "")) for k, p in self.match_re.items())
 
 
 class Approvers(BaseModel):
