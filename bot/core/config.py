@@ -180,6 +180,12 @@ class Settings(BaseSettings):
     seawall_config: Path | None = Field(
         default=None, description="Path to the YAML file: channel routes (more sections later)."
     )
+    seawall_body_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request's whole body may take to arrive; slower ones get 408.",
+    )
     seawall_post_interval: float = Field(
         default=1.0,
         gt=0,
