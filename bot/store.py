@@ -18,7 +18,7 @@ from redis.exceptions import WatchError
 from bot.core import keys
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
-from bot.models.card import ThreadReply, TriageCard
+from bot.models.card import CARD_SCHEMA_VERSION, ThreadReply, TriageCard
 
 # Releases a lease only if we still hold it (another process may hold it after expiry).
 _RELEASE_IF_OWNER = """
@@ -155,6 +155,8 @@ class Store:
                         card = mutation.card
                         card.revision = revision + 1
                         card.updated_at = self.clock.now()
+                        # Written in this release's shape, whichever release stored it.
+                        card.schema_version = CARD_SCHEMA_VERSION
                         pipe.multi()
                         self._queue_card_write(pipe, card, mutation)
                         if dedup_key:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import re2
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.errors import ConfigError
@@ -102,6 +111,68 @@ class StepBack(BaseModel):
     late_night_until_hour: int = Field(default=7, ge=0, le=23)
 
 
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: object) -> object:
+    """`30s`, `15m`, `12h`, `30d` as a timedelta; seconds as a number and ISO 8601 (`P30D`)
+    are left to pydantic."""
+    if not isinstance(value, str) or value.strip().startswith("P"):
+        return value
+    if match := _DURATION.match(value):
+        return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    raise ValueError(f"{value!r} is not a duration such as 30s, 15m, 12h or 30d")
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+# Alertmanager retries a notification for up to ~10 minutes (keys.ALERTMANAGER_DELIVERY_TTL_S);
+# a resolved alert dropped sooner could come back as "firing" from a late retry.
+RESOLVED_ALERTS_MIN = timedelta(minutes=15)
+
+
+class Retention(BaseModel):
+    """How long finished things stay in Redis. Nothing open ever expires: an open card, an open
+    incident's timeline, a firing alert (bot/core/keys.py names every key and its TTL)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    resolved_cards: Duration = Field(
+        default=timedelta(days=30),
+        gt=timedelta(0),
+        description="a closed card, its Slack message keys and index expire after this",
+    )
+    timelines: Duration = Field(
+        default=timedelta(days=90),
+        gt=timedelta(0),
+        description="a resolved incident's timeline and summary card: the postmortem window",
+    )
+    timeline_max_entries: int = Field(
+        default=10_000, ge=100, description="a timeline is trimmed (approximately) beyond this"
+    )
+    resolved_alerts: Duration = Field(
+        default=timedelta(hours=1),
+        description="a resolved alert leaves its group's card after this (it stays counted)",
+    )
+    resolved_alerts_kept: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="at most this many resolved alerts stay listed (none leaves within 15m)",
+    )
+
+    @field_validator("resolved_alerts")
+    @classmethod
+    def _after_the_retry_window(cls, value: timedelta) -> timedelta:
+        if value < RESOLVED_ALERTS_MIN:
+            raise ValueError(
+                "must be at least 15m: Alertmanager retries a notification for up to 10 "
+                "minutes, and a resolved alert dropped sooner could come back as firing"
+            )
+        return value
+
+
 class FileConfig(BaseModel):
     """The YAML file named by SEAWALL_CONFIG. Unknown keys are errors, so typos surface."""
 
@@ -110,6 +181,7 @@ class FileConfig(BaseModel):
     routes: list[ChannelRoute] = Field(default_factory=list)
     approvers: Approvers = Field(default_factory=Approvers)
     step_back: StepBack = Field(default_factory=StepBack)
+    retention: Retention = Field(default_factory=Retention)
     playbook_modules: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]] = Field(
         default_factory=list,
         description="extra Python modules that define playbooks (beside playbooks/catalog/)",
