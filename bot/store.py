@@ -17,8 +17,10 @@ from redis.exceptions import WatchError
 
 from bot.core import keys
 from bot.core.clock import Clock
+from bot.core.config import Retention
 from bot.core.errors import StoreUnavailable
 from bot.models.card import CARD_SCHEMA_VERSION, ThreadReply, TriageCard
+from bot.models.lifecycle import is_closed, kept_for
 
 # Releases a lease only if we still hold it (another process may hold it after expiry).
 _RELEASE_IF_OWNER = """
@@ -38,6 +40,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[3]) == ARGV[
   return 1
 end
 return 0
+"""
+# Writes keys the poster learns after the card's transaction (its Slack message, the index,
+# the revision shown) with the card's own TTL, read in the same script: a card that closed
+# while it was being posted cannot leave them behind for good. A card that is gone gets them
+# for ARGV[1] ms rather than for ever. KEYS[1] is the card; then pairs of key, value.
+_SET_LIKE_CARD = """
+for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then ttl = tonumber(ARGV[1]) end
+if ttl > 0 then
+  for i = 2, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return ttl
 """
 # Forgets a channel from the work list only when its outbox is really empty.
 _FORGET_CHANNEL_IF_EMPTY = """
@@ -97,9 +112,15 @@ def connect(url: str) -> aioredis.Redis:
 
 
 class Store:
-    def __init__(self, redis: aioredis.Redis, clock: Clock) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, clock: Clock, retention: Retention | None = None
+    ) -> None:
         self.redis = redis
         self.clock = clock
+        self.retention = retention or Retention()
+        # TTL for message keys of a card that is gone by the time the poster records them.
+        self._orphan_ttl_ms = int(self.retention.resolved_cards.total_seconds() * 1000)
+        self._set_like_card = redis.register_script(_SET_LIKE_CARD)
         self._release = redis.register_script(_RELEASE_IF_OWNER)
         self._renew = redis.register_script(_RENEW_IF_OWNER)
         self._mark_clean = redis.register_script(_MARK_CLEAN)
@@ -130,14 +151,19 @@ class Store:
         already applied changes nothing, and a claim can never outlive a failed write.
         """
         card_key = keys.card(card_id)
+        # Watched too: the poster may record the card's Slack message meanwhile, and the
+        # message's keys must get the card's TTL whichever write comes first.
+        message_key = keys.card_message(card_id)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 while True:
                     try:
-                        watched = [card_key] + ([dedup_key] if dedup_key else [])
+                        watched = [card_key, message_key] + ([dedup_key] if dedup_key else [])
                         await pipe.watch(*watched)
-                        # One round trip for both reads (a quarter of a delivery's Redis CPU).
-                        raw, claimed = await pipe.mget(card_key, dedup_key or card_key)
+                        # One round trip for every read (a quarter of a delivery's Redis CPU).
+                        raw, message, claimed = await pipe.mget(
+                            card_key, message_key, dedup_key or card_key
+                        )
                         if dedup_key and claimed is not None:
                             await pipe.unwatch()
                             return MutationResult(card=None, changed=False, duplicate=True)
@@ -145,6 +171,7 @@ class Store:
                         # no defensive copy (deep copies were most of a delivery's CPU).
                         current = TriageCard.model_validate_json(raw) if raw else None
                         revision = current.revision if current else 0
+                        was_closed = current is not None and is_closed(current.subject)
                         mutation = mutate(current)
                         if mutation is None:
                             await pipe.unwatch()
@@ -159,6 +186,7 @@ class Store:
                         card.schema_version = CARD_SCHEMA_VERSION
                         pipe.multi()
                         self._queue_card_write(pipe, card, mutation)
+                        self._queue_retention(pipe, card, message, was_closed)
                         if dedup_key:
                             pipe.set(dedup_key, "1", ex=dedup_ttl_s)
                         await pipe.execute()
@@ -183,6 +211,35 @@ class Store:
             pipe.lpush(keys.OUTBOX_WAKE, card.channel)
             pipe.ltrim(keys.OUTBOX_WAKE, 0, 15)
 
+    def _queue_retention(
+        self,
+        pipe: aioredis.client.Pipeline,
+        card: TriageCard,
+        message: str | None,
+        was_closed: bool,
+    ) -> None:
+        """A closed card and every key about it expire after its retention, counted from this
+        write; a card that opens again keeps them for good again. An open card that was open
+        needs nothing: its keys never had a TTL (SET and RPUSH create them without one)."""
+        ttl = kept_for(card, self.retention)
+        if ttl is None and not was_closed:
+            return
+        names = [
+            keys.card(card.card_id),
+            keys.card_revision(card.card_id),
+            keys.card_replies(card.card_id),
+            keys.card_message(card.card_id),
+            keys.card_posted_revision(card.card_id),
+        ]
+        if message:
+            channel, ts = message.split(" ", 1)
+            names.append(keys.message_card(channel, ts))
+        for name in names:
+            if ttl is None:
+                pipe.persist(name)
+            else:
+                pipe.pexpire(name, int(ttl.total_seconds() * 1000))
+
     async def card_message(self, card_id: str) -> tuple[str, str] | None:
         """(channel, ts) of the card's Slack message, if it was posted."""
         raw = await self.redis.get(keys.card_message(card_id))
@@ -192,9 +249,19 @@ class Store:
         return channel, ts
 
     async def set_card_message(self, card_id: str, channel: str, ts: str) -> None:
+        """Record where the card is in Slack, and the index back, with the card's TTL."""
+        await self._set_like_card(
+            keys=[keys.card(card_id), keys.card_message(card_id), keys.message_card(channel, ts)],
+            args=[self._orphan_ttl_ms, f"{channel} {ts}", card_id],
+        )
+
+    async def forget_card_message(self, card_id: str) -> None:
+        """The card's Slack message is gone (deleted by someone): post it again later."""
+        where = await self.card_message(card_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(keys.card_message(card_id), f"{channel} {ts}")
-            pipe.set(keys.message_card(channel, ts), card_id)
+            pipe.delete(keys.card_message(card_id))
+            if where is not None:
+                pipe.delete(keys.message_card(*where))
             await pipe.execute()
 
     async def card_for_message(self, channel: str, ts: str) -> str | None:
@@ -252,7 +319,10 @@ class Store:
 
     async def set_posted_revision(self, card_id: str, revision: int) -> None:
         """Slack now shows `revision`: a retry after a later failure need not send it again."""
-        await self.redis.set(keys.card_posted_revision(card_id), revision)
+        await self._set_like_card(
+            keys=[keys.card(card_id), keys.card_posted_revision(card_id)],
+            args=[self._orphan_ttl_ms, revision],
+        )
 
     async def mark_clean(self, card: TriageCard) -> bool:
         """Leave the outbox if Slack shows the current revision and every reply is posted."""
@@ -274,6 +344,11 @@ class Store:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zrem(keys.outbox(channel), card_id)
             pipe.zadd(keys.DEAD_LETTER, {f"{card_id} {reason}": now_ms})
+            # Bounded by age and size (keys.DEAD_LETTER): the newest entries are what helps.
+            pipe.zremrangebyscore(
+                keys.DEAD_LETTER, "-inf", f"({now_ms - keys.DEAD_LETTER_MAX_AGE_S * 1000}"
+            )
+            pipe.zremrangebyrank(keys.DEAD_LETTER, 0, -(keys.DEAD_LETTER_MAX + 1))
             await pipe.execute()
 
     async def next_reply(self, card_id: str) -> ThreadReply | None:

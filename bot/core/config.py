@@ -130,6 +130,8 @@ Duration = Annotated[timedelta, BeforeValidator(_duration)]
 # Alertmanager retries a notification for up to ~10 minutes (keys.ALERTMANAGER_DELIVERY_TTL_S);
 # a resolved alert dropped sooner could come back as "firing" from a late retry.
 RESOLVED_ALERTS_MIN = timedelta(minutes=15)
+TIMELINE_MAX_ENTRIES = 10_000  # far more than an incident writes; far less than a runaway loop
+TIMELINES_RETENTION = timedelta(days=90)  # the postmortem window after an incident is resolved
 
 
 class Retention(BaseModel):
@@ -144,12 +146,14 @@ class Retention(BaseModel):
         description="a closed card, its Slack message keys and index expire after this",
     )
     timelines: Duration = Field(
-        default=timedelta(days=90),
+        default=TIMELINES_RETENTION,
         gt=timedelta(0),
         description="a resolved incident's timeline and summary card: the postmortem window",
     )
     timeline_max_entries: int = Field(
-        default=10_000, ge=100, description="a timeline is trimmed (approximately) beyond this"
+        default=TIMELINE_MAX_ENTRIES,
+        ge=100,
+        description="a timeline is trimmed (approximately) beyond this",
     )
     resolved_alerts: Duration = Field(
         default=timedelta(hours=1),
