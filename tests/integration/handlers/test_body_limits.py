@@ -135,6 +135,11 @@ def test_a_refused_body_is_counted_by_route_and_reason(quiet_stack: SeawallStack
     assert (
         'seawall_http_bodies_refused_total{reason="too_large",route="/slack/events"} 1.0' in metrics
     )
+    # The request count names the route too, though no route ever saw the request.
+    assert (
+        'seawall_http_requests_total{method="POST",route="/slack/events",status="413"} 1.0'
+        in metrics
+    )
 
 
 def test_a_body_within_the_limit_still_reaches_its_route(quiet_stack: SeawallStack) -> None:
