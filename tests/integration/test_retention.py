@@ -16,6 +16,7 @@ import redis
 from bot.alerts.rules import card_id_for_group
 from bot.core import keys
 from bot.core.clock import FrozenClock
+from bot.incidents import flow as incidents_flow
 from bot.models.incident import incident_card_id
 from bot.store import Store, connect
 from bot.timeline import Timeline
@@ -288,3 +289,14 @@ def test_the_dead_letter_set_keeps_only_the_newest_entries_up_to_its_bound(
     members = dead_letters_after(redis_url, earlier=0, later=keys.DEAD_LETTER_MAX + 500)
     assert len(members) == keys.DEAD_LETTER_MAX
     assert members[0] == "new-500 channel_not_found"
+
+
+def test_an_open_incidents_entry_whose_incident_is_gone_is_dropped_when_read(
+    stack: SeawallStack, client: redis.Redis
+) -> None:
+    channel = declare(stack, "Queue stuck")
+    incident_id = client.get(keys.incident_channel(channel))
+    client.zadd(keys.OPEN_INCIDENTS, {"20250101-expired-long-ago": 1.0})  # its card expired
+    found = stack.server.run_coroutine(incidents_flow.open_incidents(stack.deps))
+    assert [i.incident_id for i in found] == [incident_id]
+    assert client.zrange(keys.OPEN_INCIDENTS, 0, -1) == [incident_id]
