@@ -14,7 +14,9 @@ from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 
-CARD_SCHEMA_VERSION = 1
+# 2: alert groups drop old resolved alerts (Alert.resolved_seen_at, AlertGroup.resolved_dropped
+# and first_starts_at, all optional so that version 1 cards load unchanged).
+CARD_SCHEMA_VERSION = 2
 
 
 # Every live Slack message is a card with one of these subjects (docs/decisions.md).

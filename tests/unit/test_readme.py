@@ -45,6 +45,7 @@ def test_the_readme_config_file_example_is_valid() -> None:
     config = FileConfig.model_validate(yaml.safe_load(block))
     assert config.approvers.users == ["U0123ALICE"]
     assert config.playbooks["quarantine"]["backend"] == "web"
+    assert config.retention.resolved_cards.days == 30
 
 
 def layout_section() -> str:

@@ -1,0 +1,70 @@
+"""SEAWALL_CONFIG: route patterns are matched in linear time, and a pattern that needs
+backtracking is refused at load with one line saying why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.config import ChannelRoute, load_file_config
+from bot.core.errors import ConfigError
+
+# Python's re takes 2^n steps on this pattern against n "a"s and a mismatch at the end: with
+# 5,000 it would not finish in our lifetime.
+PATHOLOGICAL = r"(a+)+$"
+LONG_LABEL = "a" * 5_000 + "!"
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "seawall.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# A generous guard: pytest-timeout fails the test instead of hanging the suite if the pattern
+# backtracks; the assertion is on the result.
+@pytest.mark.timeout(20)
+def test_a_catastrophic_pattern_matches_a_long_label_in_linear_time() -> None:
+    route = ChannelRoute(channel="C0PAYMENTS", match_re={"service": PATHOLOGICAL})
+    assert route.matches_labels({"service": LONG_LABEL}) is False
+    assert route.matches_labels({"service": "a" * 5_000}) is True
+
+
+def test_route_patterns_are_anchored_at_both_ends() -> None:
+    route = ChannelRoute(channel="C0PAYMENTS", match_re={"service": "pay.*"})
+    assert route.matches_labels({"service": "payments"}) is True
+    assert route.matches_labels({"service": "not-payments"}) is False
+    assert route.matches_labels({"team": "payments"}) is False
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"(pay)\1", "backreferences"),
+        (r"pay(?!ments)", "lookaround"),
+        (r"(?<=x)pay", "lookaround"),
+    ],
+)
+def test_a_pattern_that_needs_backtracking_is_refused_at_load_in_one_line(
+    tmp_path: Path, pattern: str, reason: str
+) -> None:
+    path = write_config(
+        tmp_path, f"routes:\n  - channel: C0PAYMENTS\n    match_re: {{service: '{pattern}'}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_file_config(path)
+    [problem] = caught.value.problems
+    assert "\n" not in problem
+    assert "match_re.service" in problem
+    assert "RE2" in problem
+    assert reason in problem
+
+
+def test_an_invalid_pattern_is_refused_with_the_engine_s_reason(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "routes:\n  - channel: C0X1\n    match_re: {service: '['}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_file_config(path)
+    [problem] = caught.value.problems
+    assert "match_re.service" in problem
+    assert "missing ]" in problem
