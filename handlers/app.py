@@ -23,6 +23,7 @@ from handlers.http_edge import BodyLimits
 from handlers.readiness import ReadinessProbe
 from handlers.slack import after_ack
 from handlers.slack.bolt import build_bolt
+from handlers.slack.socket import SocketMode
 from handlers.webhooks import alertmanager, sentry
 
 log = logging.getLogger("seawall.app")
@@ -49,9 +50,17 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    socket_mode = (
+        SocketMode(bolt, settings.slack_app_token, deps.slack) if settings.slack_app_token else None
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if socket_mode is not None:
+            socket_mode.start()
         yield
+        if socket_mode is not None:
+            await socket_mode.stop()
         await after_ack.finish_pending(timeout_s=5.0)
         await deps.aclose()
 

@@ -154,7 +154,9 @@ class Settings(BaseSettings):
     slack_signing_secret: str = Field(description="Verifies that requests come from Slack.")
     slack_app_token: str | None = Field(
         default=None,
-        description="App-level token (xapp-…) for Socket Mode: reserved, not used yet (HTTP only).",
+        description="App-level token (xapp-…, scope connections:write): with it, `seawall "
+        "serve` also takes Slack requests over Socket Mode (no public URL needed for Slack; "
+        "webhooks still arrive over HTTP).",
     )
     slack_api_url: str = Field(
         default="https://slack.com/api/",

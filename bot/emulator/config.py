@@ -48,6 +48,8 @@ class EmulatorConfig:
 
     bot_token: str = "xoxb-emulator"
     extra_tokens: set[str] = field(default_factory=set)
+    # The app-level token (xapp-…) that may open Socket Mode connections; None: no Socket Mode.
+    app_token: str | None = None
     team_id: str = "T0SEAWALL"
     team_domain: str = "seawall-emulator"
     team_name: str = "Seawall Emulator"
