@@ -23,6 +23,7 @@ from handlers.slack import (
     sentry,
     step_back,
     triage,
+    unknown,
 )
 from handlers.slack.feature import Button, Feature, JobFn, Subcommand
 
@@ -73,3 +74,4 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
     buttons.register(bolt, deps, button_table(deps), access.button_refusal)
     for feature in FEATURES:
         feature.register(bolt, deps)
+    unknown.register(bolt)  # last: acks whatever no feature took

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -162,8 +163,9 @@ class Settings(BaseSettings):
         default="https://slack.com/api/",
         description="Slack Web API base URL (the emulator's in tests).",
     )
-    seawall_channel: Annotated[str, Field(pattern=SLACK_CHANNEL_ID)] = Field(
-        description="Default channel ID for triage cards (routes in SEAWALL_CONFIG may override)."
+    seawall_channel: str = Field(
+        description="Default channel for triage cards: its ID, or its name as #alerts (looked "
+        "up once at start); routes in SEAWALL_CONFIG may override."
     )
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Redis, the system of record."
@@ -207,6 +209,45 @@ class Settings(BaseSettings):
         description="Seconds between chat.postMessage calls per channel (Slack allows about 1/s).",
     )
 
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _a_bot_token(cls, value: str) -> str:
+        if value.startswith("xapp-"):
+            raise ValueError(
+                "this is an app-level token (xapp-…); SLACK_BOT_TOKEN needs the Bot User OAuth "
+                "Token (xoxb-…) from your app's OAuth & Permissions page. The xapp- token "
+                "belongs in SLACK_APP_TOKEN (Socket Mode)"
+            )
+        if value.startswith(("xoxp-", "xoxe")):
+            raise ValueError(
+                "this is a user token; SLACK_BOT_TOKEN needs the Bot User OAuth Token (xoxb-…) "
+                "from your app's OAuth & Permissions page"
+            )
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _an_app_token(cls, value: str | None) -> str | None:
+        if value and not value.startswith("xapp-"):
+            raise ValueError(
+                "SLACK_APP_TOKEN is the app-level token (xapp-…, scope connections:write) from "
+                "your app's Basic Information page, for Socket Mode; this is another kind"
+            )
+        return value or None
+
+    @field_validator("seawall_channel")
+    @classmethod
+    def _channel_id_or_name(cls, value: str) -> str:
+        value = value.strip()
+        if re.fullmatch(SLACK_CHANNEL_ID, value):
+            return value
+        if re.fullmatch(CHANNEL_NAME, value.removeprefix("#")):
+            return "#" + value.removeprefix("#")  # a name, looked up when Seawall starts
+        raise ValueError(
+            f"{value!r} is neither a channel ID nor a channel name. Use the channel ID (C…, at "
+            "the bottom of the channel's details, About tab) or its name as #alerts"
+        )
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
@@ -219,10 +260,12 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
 
+CHANNEL_NAME = r"^[a-z0-9][a-z0-9_-]{0,79}$"  # Slack's rule for channel names
+
 REQUIRED_HINTS = {
     "slack_bot_token": "the bot token from your Slack app's OAuth page (xoxb-…)",
     "slack_signing_secret": "from your Slack app's Basic Information page",
-    "seawall_channel": "the channel ID (e.g. C0123ABCD) where cards go by default",
+    "seawall_channel": "the channel where cards go by default: its ID (e.g. C0123ABCD) or #name",
     "alertmanager_webhook_token": (
         "any long random string; put the same in Alertmanager's http_config"
     ),
@@ -245,7 +288,7 @@ def _describe(err: Any) -> str:
     if err["type"] == "missing":
         hint = REQUIRED_HINTS.get(field, "")
         return f"{name} is not set" + (f": {hint}" if hint else "")
-    return f"{name} is invalid: {err['msg']}"
+    return f"{name} is invalid: {str(err['msg']).removeprefix('Value error, ')}"
 
 
 def load_file_config(path: Path | None) -> FileConfig:

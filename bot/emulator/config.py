@@ -20,6 +20,7 @@ def _default_method_limits() -> dict[str, int]:
         "conversations.open": 100,
         "usergroups.users.list": 20,  # Tier 2
         "conversations.create": 20,  # Tier 2
+        "conversations.list": 20,  # Tier 2
         "conversations.invite": 50,  # Tier 3
         "conversations.setTopic": 20,  # Tier 2
         "pins.add": 20,  # Tier 2

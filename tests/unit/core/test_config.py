@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.config import ChannelRoute, load_file_config
+from bot.core.config import ChannelRoute, load_file_config, load_settings
 from bot.core.errors import ConfigError
 
 # Python's re takes 2^n steps on this pattern against n "a"s and a mismatch at the end: with
@@ -68,3 +68,50 @@ def test_an_invalid_pattern_is_refused_with_the_engine_s_reason(tmp_path: Path) 
     [problem] = caught.value.problems
     assert "match_re.service" in problem
     assert "missing ]" in problem
+
+
+def settings_with(**overrides: str) -> str:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SEAWALL_CHANNEL": "C0ALERTS",
+        "ALERTMANAGER_WEBHOOK_TOKEN": "t",
+        **overrides,
+    }
+    try:
+        load_settings(env)
+    except ConfigError as exc:
+        return "\n".join(exc.problems)
+    return ""
+
+
+def test_an_app_level_token_as_the_bot_token_is_named_as_the_wrong_kind() -> None:
+    problem = settings_with(SLACK_BOT_TOKEN="xapp-1-A0-1-abc")
+    assert problem.startswith("SLACK_BOT_TOKEN is invalid: this is an app-level token (xapp-…)")
+    assert "Bot User OAuth Token (xoxb-…)" in problem
+    assert "SLACK_APP_TOKEN" in problem
+
+
+def test_a_channel_name_is_accepted_with_or_without_its_hash() -> None:
+    assert load_settings_value("alerts") == "#alerts"
+    assert load_settings_value("#alerts") == "#alerts"
+    assert load_settings_value("C0ALERTS") == "C0ALERTS"
+
+
+def test_a_channel_that_is_neither_id_nor_name_says_where_to_find_the_id() -> None:
+    problem = settings_with(SEAWALL_CHANNEL="Alerts Channel!")
+    assert problem.startswith("SEAWALL_CHANNEL is invalid: 'Alerts Channel!' is neither")
+    assert "About tab" in problem
+    assert "regex" not in problem.lower()
+    assert "pattern" not in problem.lower()
+
+
+def load_settings_value(channel: str) -> str:
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SEAWALL_CHANNEL": channel,
+            "ALERTMANAGER_WEBHOOK_TOKEN": "t",
+        }
+    ).seawall_channel
