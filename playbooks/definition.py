@@ -7,7 +7,7 @@ engine changes when a playbook is added (docs/playbooks.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,9 @@ class StepContext:
     # What the step notes for its undo (e.g. which spare it brought in); stored with the step
     # when it succeeds, and handed back to the undo code.
     facts: dict[str, str] = field(default_factory=dict)
+    # A step that returned `Later` with choices is run again with the one a person pressed.
+    choice: str | None = None
+    chosen_by: str | None = None
 
 
 # A step's code returns a short human-readable result (shown on the run card), or None.
@@ -39,10 +42,20 @@ StepCode = Callable[[StepContext], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
+class Condition:
+    """Decided once, when a run starts, from its parameters and this playbook's settings
+    (its section of `playbooks:`, unvalidated: a test should fail safe). The run keeps the
+    outcome in its plan, so the card and the gates show what was decided then."""
+
+    test: Callable[[BaseModel, Mapping[str, Any]], bool] = field(repr=False)
+    words: str  # how --help says it, e.g. "when drop= is given"
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     description: str  # may use {param} placeholders; shown before the step runs
-    run: StepCode = field(repr=False)
+    run: Callable[[StepContext], Awaitable[StepOutcome]] = field(repr=False)
     destructive: bool = False  # needs the step-back prompt and the operator's confirm
     four_eyes: bool = False  # needs approval by a different authorised person
     idempotent: bool = False  # safe to run again after an interruption (else a human decides)
@@ -55,6 +68,8 @@ class Step:
     read_only: bool = False
     ungated: str | None = None
     undo: StepCode | None = field(default=None, repr=False)  # code that undoes it (Roll back)
+    only_if: Condition | None = None  # in the plan only when this holds (e.g. an optional action)
+    four_eyes_if: Condition | None = None  # four-eyes also when this holds (e.g. production)
 
     @property
     def gated(self) -> bool:
@@ -68,6 +83,13 @@ class Playbook:
     params: type[BaseModel]
     steps: tuple[Step, ...]
     positional: tuple[str, ...] = ()  # parameters accepted without `name=` (in this order)
+    # Which section of SEAWALL_CONFIG `playbooks:` it reads; None: its own name. Two playbooks
+    # of one feature may share one (resume-workers reads pause-workers' targets and ramp).
+    settings_key: str | None = None
+
+    def settings_in(self, sections: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        """This playbook's settings out of `playbooks:` (empty when it has none)."""
+        return dict(sections.get(self.settings_key or self.name, {}))
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name):
@@ -94,15 +116,20 @@ class Playbook:
             if name not in fields:
                 raise ValueError(f"positional {name!r} is not a parameter of {self.name}")
 
-    def plan(self, params: BaseModel) -> list[StepRecord]:
-        """The steps as they will run with these parameters (texts filled in)."""
+    def plan(
+        self, params: BaseModel, settings: Mapping[str, Any] | None = None
+    ) -> list[StepRecord]:
+        """The steps as they will run with these parameters and settings (texts filled in;
+        steps whose `only_if` does not hold left out)."""
         values = params.model_dump(mode="json")
+        settings = settings or {}
         return [
             StepRecord(
                 name=step.name,
                 description=step.description.format_map(values),
                 destructive=step.destructive,
-                four_eyes=step.four_eyes,
+                four_eyes=step.four_eyes
+                or (step.four_eyes_if is not None and step.four_eyes_if.test(params, settings)),
                 idempotent=step.idempotent,
                 high_risk=step.high_risk,
                 rollback=step.rollback.format_map(values) if step.rollback else None,
@@ -113,7 +140,36 @@ class Playbook:
                 can_undo=step.undo is not None,
             )
             for step in self.steps
+            if step.only_if is None or step.only_if.test(params, settings)
         ]
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button a waiting step offers on the run card (e.g. Hold, Step back, Continue)."""
+
+    value: str  # what the step gets back in ctx.choice: a short word
+    label: str
+    style: str | None = None  # "primary" or "danger"
+
+
+@dataclass(frozen=True)
+class Later:
+    """What a step returns when it is not finished yet: the engine keeps `ctx.facts`, shows
+    `output`, and runs the step again after `after_s` seconds, or as soon as someone presses
+    one of `choices` on the run card (their choice is then `ctx.choice`). The wait is a delayed
+    job in Redis, not a sleep in a worker, so a worker that dies meanwhile loses nothing.
+    With neither `after_s` nor a choice pressed, the step waits for a person. `question`, when
+    given, is asked in the card's thread, naming the operator."""
+
+    output: str
+    after_s: float | None = None
+    choices: tuple[Choice, ...] = ()
+    question: str | None = None
+
+
+# What a step's code may return: a result for the card, None, or "not finished: later".
+StepOutcome = str | Later | None

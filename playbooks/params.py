@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -29,7 +30,12 @@ class ParamError(SeawallError):
         super().__init__("; ".join(problems))
 
 
-def parse_params(playbook: Playbook, text: str) -> BaseModel:
+def parse_params(
+    playbook: Playbook, text: str, settings: Mapping[str, Any] | None = None
+) -> BaseModel:
+    """`settings` (the playbook's section of `playbooks:`) reach the model's validators as
+    the validation context, so a parameter can be refused unless it names something
+    configured (e.g. a pause-workers target)."""
     try:
         words = shlex.split(text)
     except ValueError as exc:
@@ -55,7 +61,7 @@ def parse_params(playbook: Playbook, text: str) -> BaseModel:
     if problems:
         raise ParamError(problems)
     try:
-        return playbook.params.model_validate(values)
+        return playbook.params.model_validate(values, context={"settings": settings or {}})
     except ValidationError as exc:
         raise ParamError([_describe(playbook, e) for e in exc.errors()]) from exc
 
@@ -88,7 +94,8 @@ def help_text(playbook: Playbook) -> str:
     lines.append("Steps:")
     for i, step in enumerate(playbook.steps, 1):
         described = PLACEHOLDER.sub(r"<\1>", step.description)
-        lines.append(f"{i}. {escape(described)} _({gate_words(step)})_")
+        only = f" ({escape(step.only_if.words)})" if step.only_if else ""
+        lines.append(f"{i}. {escape(described)}{only} _({gate_words(step)})_")
     return "\n".join(lines)
 
 
@@ -103,6 +110,10 @@ def gate_words(step: Step) -> str:
         for g, on in (
             ("step-back prompt", step.destructive),
             ("four-eyes", step.four_eyes),
+            (
+                f"four-eyes {step.four_eyes_if.words}" if step.four_eyes_if else "",
+                step.four_eyes_if is not None and not step.four_eyes,
+            ),
             ("type the target to confirm", step.high_risk),
         )
         if on
