@@ -4,7 +4,11 @@ Adding one is a module here and a line in BUILTIN; the engine never changes."""
 
 from __future__ import annotations
 
-from playbooks.catalog import quarantine
+from playbooks.catalog import pause_workers, quarantine, resume_workers
 from playbooks.definition import Playbook
 
-BUILTIN: tuple[Playbook, ...] = (quarantine.PLAYBOOK,)
+BUILTIN: tuple[Playbook, ...] = (
+    quarantine.PLAYBOOK,
+    pause_workers.PLAYBOOK,
+    resume_workers.PLAYBOOK,
+)
