@@ -38,6 +38,9 @@ log = logging.getLogger("seawall.engine")
 OUTPUT_MAX = 1500
 # A person must act before the run moves again (their button re-queues it).
 HUMAN_DECIDES = frozenset({RunStatus.WAITING_OPERATOR, RunStatus.BLOCKED})
+# The job queue schedules to the whole second (rounding down), so a wake may come up to a
+# second early: that is on time. Earlier than that, the step waits on.
+WAKE_SLACK_S = 1.0
 
 
 def new_run_id() -> str:
@@ -144,7 +147,7 @@ async def _due(deps: Deps, run_id: str, step: StepRecord) -> bool:
     if step.wake_at is None:
         return False  # waits for a person's choice; their click re-queues the run
     remaining = (step.wake_at - deps.clock.now()).total_seconds()
-    if remaining <= 0:
+    if remaining <= WAKE_SLACK_S:
         return True
     await wake_later(deps, run_id, remaining, key=None)
     return False

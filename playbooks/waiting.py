@@ -28,9 +28,9 @@ STALE = (
 
 
 async def wake_later(deps: Deps, run_id: str, seconds: float, key: str | None) -> None:
-    """Queue the run again in `seconds`. The queue schedules to the whole second, rounding
-    down: one more second so a wake is never early (an early wake only waits again)."""
-    await deps.jobs.enqueue("advance_run", key=key, delay_s=seconds + 1.0, run_id=run_id)
+    """Queue the run again in `seconds` (the queue may run it up to a second early: the
+    engine counts that as on time, playbooks/engine.py: WAKE_SLACK_S)."""
+    await deps.jobs.enqueue("advance_run", key=key, delay_s=seconds, run_id=run_id)
 
 
 async def wait_step(

@@ -45,9 +45,16 @@ class CeleryWorkers:
         """A bare Celery app on the target's broker, only to send control commands."""
         if self._app is None:
             app = Celery("seawall-control", broker=self.target.broker, set_as_current=False)
+            # A person waits on these calls: a broker that does not answer is reported within
+            # about a second (three quick retries), not after kombu's default backoff.
             app.conf.broker_connection_timeout = 3
-            app.conf.broker_connection_max_retries = 1
-            app.conf.broker_transport_options = {"max_retries": 1}
+            app.conf.broker_connection_max_retries = 3
+            app.conf.broker_transport_options = {
+                "max_retries": 3,
+                "interval_start": 0,
+                "interval_step": 0.2,
+                "interval_max": 0.5,
+            }
             self._app = app
         return self._app
 

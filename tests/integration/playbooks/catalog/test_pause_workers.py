@@ -1,0 +1,78 @@
+"""`/playbook pause-workers <target>` end to end: two real Celery workers, real Redis, the
+saq worker, the step-back prompt in the operator's DM, and the live run card."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.config import FileConfig
+from playbooks.pausing import load_paused
+from tests.conftest import StackFactory
+from tests.support.celery_pool import QUEUE, W1, W2, CeleryPool
+from tests.support.runs import OPERATOR, card_text, confirm_prompt, header, run_card
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.integration
+
+
+def config(broker: str, **target: object) -> FileConfig:
+    emails = {"backend": "celery", "broker": broker, "queues": [QUEUE], "control_timeout": 0.5}
+    return FileConfig.model_validate(
+        {
+            "step_back": {"confirm_delay_seconds": 0},
+            "approvers": {"users": ["U0BOB"]},
+            "playbooks": {"pause-workers": {"targets": {"emails": {**emails, **target}}}},
+        }
+    )
+
+
+def test_pause_stops_new_work_at_once_and_shows_the_queue_before_and_after(
+    make_stack: StackFactory, celery_pool: CeleryPool
+) -> None:
+    stack = make_stack(worker=True, file_config=config(celery_pool.broker))
+    for i in range(3):
+        celery_pool.send(f"before-{i}")
+    stack.sender.slash_command("/playbook", "pause-workers emails", user_id=OPERATOR)
+    wait_until(lambda: "confirm" in header(stack, "pause-workers"), timeout=20, what="prompt")
+    assert celery_pool.consuming() == [W1, W2]  # nothing changes before the confirm
+    confirm_prompt(stack)
+    wait_until(lambda: "succeeded" in header(stack, "pause-workers"), timeout=20, what="paused")
+
+    assert celery_pool.consuming() == []
+    for i in range(3):
+        celery_pool.send(f"while-paused-{i}")
+    wait_until(lambda: celery_pool.waiting() == 3, what="three tasks waiting")
+    assert not [d for d in celery_pool.done() if d.startswith("while-paused")]
+    text = card_text(stack, "pause-workers")
+    assert "Before: emails:" in text
+    assert f"3 taking new work: {W1}, {W2}" in text
+    assert f"stopped consuming emails: {W1}, {W2}" in text
+    assert "After: emails: 0 waiting; 0 running now; 0 taking new work" in text
+    assert "/playbook resume-workers emails" in text
+    paused = stack.server.run_coroutine(load_paused(stack.deps.redis, "emails"))
+    assert paused is not None
+    assert paused.capacity.units == 3
+    assert paused.paused_by == OPERATOR
+
+
+def test_a_target_that_is_not_configured_starts_nothing_and_names_the_ones_that_are(
+    make_stack: StackFactory,
+) -> None:
+    stack = make_stack(worker=True, file_config=config("redis://127.0.0.1:1/1"))
+    stack.sender.slash_command("/playbook", "pause-workers payments", user_id=OPERATOR)
+    [answer] = wait_until(lambda: stack.emulator.ephemerals, what="the refusal")
+    assert answer.text.startswith("Nothing was started")
+    assert "not a configured target (configured: emails)" in answer.text
+    assert stack.messages() == []
+
+
+def test_a_target_configured_for_four_eyes_waits_for_another_person_before_the_prompt(
+    make_stack: StackFactory, celery_pool: CeleryPool
+) -> None:
+    stack = make_stack(worker=True, file_config=config(celery_pool.broker, four_eyes=True))
+    stack.sender.slash_command("/playbook", "pause-workers emails", user_id=OPERATOR)
+    wait_until(lambda: "approval" in header(stack, "pause-workers"), timeout=20, what="approval")
+    assert "(destructive, four-eyes)" in card_text(stack, "pause-workers")
+    assert stack.emulator.messages(stack.emulator.dm_channel(OPERATOR)) == []  # no prompt yet
+    assert celery_pool.consuming() == [W1, W2]
+    assert run_card(stack, "pause-workers") is not None
