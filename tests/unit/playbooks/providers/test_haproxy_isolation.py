@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from playbooks.catalog.quarantine import last_server_refusal, spare_to_bring_in
 from playbooks.providers.haproxy import ServerState
+from playbooks.providers.haproxy_isolation import last_server_refusal, spare_to_bring_in
 
 
 def server(name: str, op: str = "UP", maint: bool = False, drain: bool = False) -> ServerState:
