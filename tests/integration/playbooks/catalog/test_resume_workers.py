@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.cards.common import ActionId
 from bot.core.config import FileConfig
 from playbooks.pausing import PausedTarget, load_paused, remember_pause
 from playbooks.providers.celery_workers import CeleryWorkers
@@ -27,9 +28,10 @@ from tests.support.runs import (
     confirm_prompt,
     header,
     press_choice,
+    run_card,
     run_of,
 )
-from tests.support.stack import SeawallStack
+from tests.support.stack import SeawallStack, button_value
 from tests.support.waiting import wait_until
 from tests.support.workers import WorkerProcess, worker_env
 
@@ -150,6 +152,10 @@ def test_hold_stays_step_back_goes_down_one_step_and_continue_climbs_again(
     wait_until(lambda: settled(2), timeout=20, what="the question after the first step")
     assert state.read_text() == "1"
     wait_until(lambda: "Next step?" in card_text(stack, RESUME), what="the question on the card")
+    press_choice(stack, RESUME, "Continue", user="U0BOB")  # not the operator, not an approver
+    wait_until(lambda: any("Only <@U0ALICE>" in e.text for e in stack.emulator.ephemerals),
+               what="the refusal")  # fmt: skip
+    old_card = run_card(stack, RESUME)  # its buttons answer the question asked now
     # (choice, replicas after it, waits once it settles): Hold and Step back wait for a
     # person; Continue climbs, waits ramp_wait, then asks again (button mode).
     for label, replicas, waits in (
@@ -168,6 +174,14 @@ def test_hold_stays_step_back_goes_down_one_step_and_continue_climbs_again(
         assert state.read_text() == replicas, f"after {label}"
     wait_until(lambda: "Holding at step 1/3: 1 of 4 (25%)" in card_text(stack, RESUME), what="card")
     assert "<@U0ALICE> chose *Step back*" in card_text(stack, RESUME)
+    continue_then = button_value(old_card, ActionId.RUN_CHOICE_1)  # Continue, five waits ago
+    stack.sender.block_action(action_id=ActionId.RUN_CHOICE_1, value=continue_then,
+                              user_id=OPERATOR, channel_id=old_card.channel,
+                              message_ts=old_card.ts)  # fmt: skip
+    wait_until(lambda: any("moved on" in e.text for e in stack.emulator.ephemerals),
+               what="the stale click refused")  # fmt: skip
+    assert settled(9)  # nothing moved
+    assert state.read_text() == "1"
 
 
 def test_a_worker_killed_while_a_ramp_step_runs_is_replaced_and_the_ramp_resumes_there(
