@@ -94,3 +94,18 @@ def test_resume_reads_the_pause_workers_section() -> None:
     sections = {"pause-workers": {"targets": {}}, "resume-workers": {"x": 1}}
     assert resume_workers.PLAYBOOK.settings_in(sections) == {"targets": {}}
     assert pause_workers.PLAYBOOK.settings_in(sections) == {"targets": {}}
+
+
+def test_the_readme_example_is_valid_for_both_playbooks() -> None:
+    from pathlib import Path
+
+    from playbooks.providers.haproxy_isolation import HAProxySettings
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    after = readme.split("The YAML file named by `SEAWALL_CONFIG`", 1)[1]
+    block = yaml.safe_load(after.split("```yaml\n", 1)[1].split("```", 1)[0])
+    settings = settings_of(block["playbooks"]["pause-workers"])
+    assert set(settings.targets) == {"emails", "billing"}
+    assert settings.targets["billing"].four_eyes
+    assert settings.ramp == ["1", "25%", "50%", "100%"]
+    assert HAProxySettings.model_validate(block["playbooks"]["quarantine"]).backend == "web"
