@@ -149,7 +149,7 @@ async def _due(deps: Deps, run_id: str, step: StepRecord) -> bool:
     remaining = (step.wake_at - deps.clock.now()).total_seconds()
     if remaining <= WAKE_SLACK_S:
         return True
-    await wake_later(deps, run_id, remaining, key=None)
+    await wake_later(deps, run_id, remaining)
     return False
 
 

@@ -160,11 +160,20 @@ class PausedTarget(BaseModel):
     paused_run: str
     paused_at: datetime
     resumed_by_run: str | None = None  # the resume-workers run ramping it back, if any
+    # Set when that run reached 100%: the target is no longer paused, but the record stays a
+    # day, so a re-run of the ramp's last step after a crash still finds it is its own.
+    resumed_at: datetime | None = None
+
+
+async def _load(redis: aioredis.Redis, target: str) -> PausedTarget | None:
+    raw = await redis.get(keys.paused_target(target))
+    return PausedTarget.model_validate_json(raw) if raw else None
 
 
 async def load_paused(redis: aioredis.Redis, target: str) -> PausedTarget | None:
-    raw = await redis.get(keys.paused_target(target))
-    return PausedTarget.model_validate_json(raw) if raw else None
+    """What Seawall remembers of a target it paused, or None when it is not paused."""
+    record = await _load(redis, target)
+    return record if record is not None and record.resumed_at is None else None
 
 
 async def remember_pause(redis: aioredis.Redis, fresh: PausedTarget) -> PausedTarget:
@@ -176,9 +185,10 @@ async def remember_pause(redis: aioredis.Redis, fresh: PausedTarget) -> PausedTa
             try:
                 await pipe.watch(key)
                 raw = await pipe.get(key)
+                old = PausedTarget.model_validate_json(raw) if raw else None
                 record = fresh
-                if raw:
-                    record = PausedTarget.model_validate_json(raw).model_copy(
+                if old is not None and old.resumed_at is None:
+                    record = old.model_copy(
                         update={
                             "paused_by": fresh.paused_by,
                             "paused_run": fresh.paused_run,
@@ -204,7 +214,7 @@ async def claim_resume(
     run holds it (an aborted or finished one is taken over), or when nothing is remembered."""
 
     def claim(record: PausedTarget | None, holder_live: bool) -> PausedTarget:
-        if record is None:
+        if record is None or (record.resumed_at is not None and record.resumed_by_run != run_id):
             raise SeawallError(f"{target} is not paused by Seawall any more; nothing was changed")
         if record.resumed_by_run not in (None, run_id) and holder_live:
             raise SeawallError(
@@ -233,7 +243,7 @@ async def claim_resume(
 
 async def owned_by(redis: aioredis.Redis, target: str, run_id: str) -> PausedTarget:
     """The record, if this run still ramps the target; else why the ramp must stop."""
-    record = await load_paused(redis, target)
+    record = await _load(redis, target)
     if record is None:
         raise SeawallError(f"{target} is no longer remembered as paused; the ramp stopped here")
     if record.resumed_by_run != run_id:
@@ -244,8 +254,9 @@ async def owned_by(redis: aioredis.Redis, target: str, run_id: str) -> PausedTar
     return record
 
 
-async def forget_paused(redis: aioredis.Redis, target: str, run_id: str) -> None:
-    """Fully resumed by this run: nothing to remember any more (unless a pause took over)."""
+async def mark_resumed(redis: aioredis.Redis, target: str, run_id: str, now: datetime) -> None:
+    """This run brought the target back to 100%: it is not paused any more. The record
+    expires a day later (keys.paused_target); a pause meanwhile starts a fresh one."""
     key = keys.paused_target(target)
     while True:
         async with redis.pipeline(transaction=True) as pipe:
@@ -255,8 +266,9 @@ async def forget_paused(redis: aioredis.Redis, target: str, run_id: str) -> None
                 record = PausedTarget.model_validate_json(raw) if raw else None
                 if record is None or record.resumed_by_run != run_id:
                     return
+                done = record.model_copy(update={"resumed_at": record.resumed_at or now})
                 pipe.multi()
-                pipe.delete(key)
+                pipe.set(key, done.model_dump_json(), ex=keys.PAUSED_TARGET_RESUMED_TTL_S)
                 await pipe.execute()
                 return
             except WatchError:

@@ -3,7 +3,7 @@
 A step that is not finished returns `Later` (playbooks/definition.py). The engine stores the
 step as WAITING, with what it noted, what it asks and which buttons it offers, in one atomic
 run write, and schedules the wake as a delayed job *before* that write: a worker that dies in
-between leaves the step RUNNING, and the queue re-runs it (such steps are idempotent). The
+between leaves the step RUNNING, and the idempotency rule applies (re-run, or ask). The
 wake is in Redis, so any worker takes it; one that comes early (a duplicate, a re-queue) finds
 the step not due and waits on. A choice on the card is one compare-and-set on the step, tied
 to the wait it answers (`waits`), so a double click or a click on an old question does nothing.
@@ -27,10 +27,10 @@ STALE = (
 )
 
 
-async def wake_later(deps: Deps, run_id: str, seconds: float, key: str | None) -> None:
+async def wake_later(deps: Deps, run_id: str, seconds: float) -> None:
     """Queue the run again in `seconds` (the queue may run it up to a second early: the
     engine counts that as on time, playbooks/engine.py: WAKE_SLACK_S)."""
-    await deps.jobs.enqueue("advance_run", key=key, delay_s=seconds, run_id=run_id)
+    await deps.jobs.enqueue("advance_run", delay_s=seconds, run_id=run_id)
 
 
 async def wait_step(
@@ -41,7 +41,9 @@ async def wait_step(
     wake_at = None
     if later.after_s is not None:
         wake_at = deps.clock.now() + timedelta(seconds=later.after_s)
-        await wake_later(deps, run.run_id, later.after_s, key=f"{run.run_id}:{index}:{waits}")
+        # No job key: a key saq still holds from a crashed attempt's wake would refuse this
+        # one, and a lost wake strands the run; a duplicate wake only finds it not due.
+        await wake_later(deps, run.run_id, later.after_s)
 
     def waiting(r: PlaybookRun) -> list[str]:
         step = r.steps[index]

@@ -218,11 +218,16 @@ WORKERS_TTL_S = 24 * 3600
 
 # JSON: what a target of pause-workers ran before Seawall paused it (replicas, or Celery
 # workers and their pool sizes), who paused it, and which resume-workers run is ramping it
-# back. No TTL, on purpose: it is what "100%" means when the target resumes, however long
-# the pause lasts, and losing it would leave the target paused with nobody knowing its size.
-# Bounded by the configured targets (one key each); deleted when a resume reaches 100%.
+# back. No TTL while the target is paused, on purpose: it is what "100%" means when the
+# target resumes, however long the pause lasts, and losing it would leave the target paused
+# with nobody knowing its size. Bounded by the configured targets (one key each). Once a
+# resume reaches 100% it is marked resumed and expires a day later (a re-run of that last
+# step after a crash must still recognise it; a new pause starts a fresh record).
 def paused_target(target: str) -> str:
     return f"{PREFIX}:paused-target:{{{target}}}"
+
+
+PAUSED_TARGET_RESUMED_TTL_S = 24 * 3600
 
 
 # A run started on behalf of a step (e.g. the undo of pause-workers starts resume-workers),

@@ -26,8 +26,8 @@ from playbooks.pausing import (
     PausedTarget,
     Settings,
     claim_resume,
-    forget_paused,
     load_paused,
+    mark_resumed,
     owned_by,
     settings_of,
     target_of,
@@ -65,7 +65,7 @@ async def look(ctx: StepContext) -> str:
     finally:
         await pool.aclose()
     levels = plan_levels(settings.ramp, paused.capacity.units)
-    wait = int(settings.ramp_wait.total_seconds())
+    wait = f"{settings.ramp_wait.total_seconds():g}"
     return (
         f"{name}: {snapshot.summary()}. Plan: {' → '.join(map(str, levels))} of "
         f"{paused.capacity.units}, {wait} s apart, checking {watched(target)} before each step"
@@ -151,7 +151,7 @@ async def _climb(
     ctx.facts["mode"] = "ramping"
     status = f"{describe_level(levels, level)} · {curve_text(ctx.facts['curve'])}".rstrip(" ·")
     if level == len(levels) - 1:
-        await forget_paused(ctx.deps.redis, _name(ctx), ctx.run.run_id)
+        await mark_resumed(ctx.deps.redis, _name(ctx), ctx.run.run_id, ctx.deps.clock.now())
         return f"{done}\nFully resumed: {status}"
     wait = settings.ramp_wait.total_seconds()
     return Later(output=f"{done}\n{status}", after_s=wait, choices=(HOLD,))
