@@ -161,10 +161,12 @@ def _queue_depth(broker: str, queues: list[str]) -> int:
 
     total = 0
     try:
+        # Three quick retries: a person waits on this (as for Celery's remote control).
+        retry = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
         with Connection(  # type: ignore[no-untyped-call]
-            broker, connect_timeout=3, transport_options={"max_retries": 1}
+            broker, connect_timeout=3, transport_options=retry
         ) as conn:
-            conn.ensure_connection(max_retries=1)
+            conn.ensure_connection(**retry)
             for queue in queues:
                 # A channel per queue: on AMQP a NOT_FOUND closes the channel it came on.
                 with conn.channel() as channel:

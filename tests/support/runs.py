@@ -6,13 +6,21 @@ from __future__ import annotations
 import json
 
 from bot.cards.common import ActionId, CardRef
-from bot.emulator import EmulatedMessage
+from bot.emulator import EmulatedMessage, EmulatorConfig
 from bot.models.run import PlaybookRun
 from playbooks.run_state import load_run
 from tests.support.stack import CHANNEL, SeawallStack, button_value
 from tests.support.waiting import wait_until
 
 OPERATOR = "U0ALICE"
+
+
+def fast_slack() -> EmulatorConfig:
+    """The emulator without Slack's one message a second per channel: these tests are about
+    playbooks, and a run posts a reply per choice (pacing is tested in test_poster_pacing)."""
+    from tests.conftest import emulator_config
+
+    return emulator_config(post_message_rate_per_channel=50.0)
 
 
 def run_card(stack: SeawallStack, playbook: str) -> EmulatedMessage:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def target(broker: str) -> CeleryTarget:
-    return CeleryTarget(backend="celery", broker=broker, queues=[QUEUE], control_timeout=0.5)
+    return CeleryTarget(backend="celery", broker=broker, queues=[QUEUE], control_timeout=0.3)
 
 
 class TestCeleryWorkers(WorkerPoolContract):
@@ -91,7 +91,7 @@ class TestCeleryWorkers(WorkerPoolContract):
         # On w1 only: a solo worker answers no remote control while it runs a task.
         capacity = capacity_of(make_pool())
         on(make_pool(), 2, capacity)
-        celery_pool.send("slow", seconds=2)
+        celery_pool.send("slow", seconds=1)
         wait_until(lambda: celery_pool.waiting() == 0, what="the slow task taken")
         pool = make_pool()
 
