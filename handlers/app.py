@@ -24,7 +24,7 @@ from handlers.readiness import ReadinessProbe
 from handlers.slack import after_ack
 from handlers.slack.bolt import build_bolt
 from handlers.slack.socket import SocketMode
-from handlers.webhooks import alertmanager, sentry
+from handlers.webhooks import alertmanager, change, sentry
 
 log = logging.getLogger("seawall.app")
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/webhooks/alertmanager", alertmanager.endpoint(deps), methods=["POST"]),
             Route("/webhooks/sentry", sentry.endpoint(deps), methods=["POST"]),
+            Route("/webhooks/change", change.endpoint(deps), methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", ReadinessProbe(deps).respond, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

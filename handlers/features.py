@@ -17,6 +17,7 @@ from handlers.slack import (
     alerts,
     approvals,
     buttons,
+    changes,
     commands,
     incidents,
     playbooks,
@@ -35,6 +36,7 @@ FEATURES: tuple[Feature, ...] = (
     approvals.FEATURE,
     step_back.FEATURE,
     playbooks.FEATURE,
+    changes.FEATURE,
 )
 
 

@@ -21,10 +21,12 @@ from pydantic import BaseModel
 
 from bot.access.flow import refusal_for
 from bot.access.rules import playbook_action
+from bot.changes import flow as changes
 from bot.core import keys
 from bot.deps import Deps
 from bot.incidents import flow as incidents
 from bot.models.card import TriageCard
+from bot.models.change import Change
 from bot.models.run import PlaybookRun, RunStatus, StepState, run_card_id
 from bot.store import CardMutation
 from playbooks.definition import Playbook, StepContext
@@ -220,6 +222,23 @@ async def _run_step(
         actor="seawall",
         ref=run.run_id,
     )
+    if not record.read_only:
+        await _record_change(deps, run, record.description)
+
+
+async def _record_change(deps: Deps, run: PlaybookRun, what: str) -> None:
+    """A run that changed something is a change ("what changed?" on later cards), once per
+    step: the id is the run's and the step's."""
+    target = next((str(v) for k, v in run.params.items() if k in ("target", "host")), None)
+    change = Change(
+        change_id=f"run-{run.run_id}-{run.step_index}",
+        summary=f"Playbook {run.playbook}: {what}",
+        at=deps.clock.now(),
+        source="playbook",
+        service=target,
+        author_slack_id=run.requested_by,
+    )
+    await changes.record(change, redis=deps.redis, retention=deps.config.retention)
 
 
 async def _keep_lease(deps: Deps, lease_key: str, token: str) -> None:

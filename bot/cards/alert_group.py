@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.cards.changes import changed_recently
 from bot.cards.common import (
     CONTEXT_TEXT_MAX,
     FALLBACK_TEXT_MAX,
@@ -225,5 +226,6 @@ def render_alert_group(card: TriageCard, group: AlertGroup, now: datetime) -> Ca
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=t) for t in context_lines(card, group)])
     )
+    blocks.extend(changed_recently(card))
     blocks.append(ActionsBlock(elements=buttons(card, group)))
     return CardMessage(text=fallback_text(group), blocks=blocks)

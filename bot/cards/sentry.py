@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.cards.changes import changed_recently
 from bot.cards.common import (
     CONTEXT_TEXT_MAX,
     FALLBACK_TEXT_MAX,
@@ -168,6 +169,7 @@ def render_issue(card: TriageCard, issue: SentryIssue) -> CardMessage:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=summary)))
     blocks.append(SectionBlock(fields=issue_fields(issue)))
     blocks.append(_context(issue_context(card, issue)))
+    blocks.extend(changed_recently(card))
     buttons = issue_buttons(card, issue)
     if buttons:  # Slack refuses an empty actions block
         blocks.append(ActionsBlock(elements=buttons))
@@ -215,6 +217,7 @@ def render_metric_alert(card: TriageCard, alert: SentryMetricAlert) -> CardMessa
     link = link_button("sentry", "Open in Sentry", alert.web_url)
     if link is not None:
         buttons.append(link)
+    blocks.extend(changed_recently(card))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     fallback = f"Sentry metric alert {alert.status}: {alert.rule_name or alert.title}"

@@ -177,6 +177,11 @@ class Settings(BaseSettings):
     alertmanager_url: str | None = Field(
         default=None, description="Alertmanager base URL, for the Silence button (API v2)."
     )
+    change_webhook_token: str | None = Field(
+        default=None,
+        description="Bearer token CI/CD must send on POST /webhooks/change (deploys and other "
+        "changes); the route refuses everything without it.",
+    )
     sentry_client_secret: str | None = Field(
         default=None,
         description="Verifies Sentry-Hook-Signature; Sentry webhooks are refused without it.",

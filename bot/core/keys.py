@@ -214,3 +214,26 @@ WORKERS = f"{PREFIX}:workers"
 
 WORKER_HEARTBEAT_S = 10
 WORKERS_TTL_S = 24 * 3600
+
+
+# One change (a deploy reported by the change webhook, an approved change carried out, a
+# playbook run that changed something): JSON Change. TTL = retention.changes: "what changed?"
+# looks back hours, the postmortem keeps its own copy in the timeline.
+def change(change_id: str) -> str:
+    return f"{PREFIX}:change:{{{change_id}}}"
+
+
+# ZSET of change ids scored by when the change happened (epoch ms), for "what changed in the
+# window before this alert". Trimmed on every write to retention.changes and CHANGES_MAX.
+CHANGES = f"{PREFIX}:changes"
+CHANGES_MAX = 10_000
+
+
+# A change webhook delivery already recorded (digest of its body): a CI retry must not record
+# a deploy twice. TTL: 10 minutes, longer than CI tools retry; the same body later is a new
+# deploy (the same service shipped again).
+def change_delivery(digest: str) -> str:
+    return f"{PREFIX}:dedup:change:{digest}"
+
+
+CHANGE_DELIVERY_TTL_S = 600

@@ -20,6 +20,7 @@ from bot.store import REDIS_ERRORS, CardMutation
 from bot.timeline import plain_text
 
 PIN_JOB = "incident_pin"
+CHANGES_JOB = "attach_changes"
 # The poster usually shows a new card within a second or two; the job polls this long, then
 # fails so the queue retries it with backoff (a Slack outage must not lose the pin).
 PIN_POLLS = 60
@@ -138,6 +139,9 @@ async def declare(
             ref=alert.card_id,
         )
     await deps.jobs.enqueue(PIN_JOB, key=incident.incident_id, incident_id=incident.incident_id)
+    # "What changed?" on the summary card: the changes feature's job, queued by its name (the
+    # queue is the seam between features; bot/changes/flow.py ATTACH_JOB).
+    await deps.jobs.enqueue(CHANGES_JOB, key=card_id, card_id=card_id)
     oncall = oncall_user(deps)
     invitees = [user_id] + ([oncall] if oncall else [])
     problems = await channels.invite(deps.slack, incident.channel, invitees)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
+from bot.models.change import Change
 from bot.models.incident import Incident, IncidentLink
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
@@ -59,6 +60,10 @@ class TriageCard(BaseModel):
     silence: Silence | None = None
     notes: list[Note] = Field(default_factory=list)
     incident: IncidentLink | None = None  # the incident this triage card was linked to
+    # "Changed recently": changes of the window before the alert started (bot/changes), and
+    # whether they match the alert's service or are only the latest ones.
+    changes: list[Change] = Field(default_factory=list)
+    changes_matched: bool = False
     created_at: datetime
     updated_at: datetime
 

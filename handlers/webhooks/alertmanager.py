@@ -12,6 +12,7 @@ from bot.alerts.payload import AlertmanagerWebhook
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from handlers.http_edge import Rejection, check_bearer, parse_model, read_body, reject, unavailable
+from handlers.webhooks.later import attach_changes_later
 
 SOURCE = "alertmanager"
 
@@ -34,6 +35,8 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
             )
         except StoreUnavailable:
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
+        if result.outcome == "created":
+            await attach_changes_later(deps, result.card_id)
         deps.metrics.webhook_deliveries.labels(SOURCE, result.outcome).inc()
         if result.outcome != "duplicate":
             deps.metrics.webhook_alerts.labels(SOURCE).inc(len(hook.alerts))

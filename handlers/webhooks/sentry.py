@@ -34,6 +34,7 @@ from bot.sentry.payload import (
 )
 from bot.triage import IntakeResult
 from handlers.http_edge import Rejection, parse_model, read_body, reject, unavailable
+from handlers.webhooks.later import attach_changes_later
 
 SOURCE = "sentry"
 log = logging.getLogger("seawall.sentry")
@@ -134,6 +135,8 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
         if result is None:
             return ignored()
+        if result.outcome == "created":
+            await attach_changes_later(deps, result.card_id)
         deps.metrics.webhook_deliveries.labels(SOURCE, result.outcome).inc()
         if result.outcome != "duplicate":
             deps.metrics.webhook_alerts.labels(SOURCE).inc()
