@@ -61,7 +61,7 @@ async def start_run(
         requested_by=requested_by,
         channel=channel,
         incident_id=incident_id,
-        steps=playbook.plan(params),
+        steps=playbook.plan(params, deps.config.playbooks.get(playbook.name, {})),
         created_at=now,
     )
     card = TriageCard(

@@ -13,13 +13,22 @@ from bot.models.incident import Incident, IncidentLink
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 CARD_SCHEMA_VERSION = 1
 
 
 # Every live Slack message is a card with one of these subjects (docs/decisions.md).
 Subject = Annotated[
-    AlertGroup | SentryIssue | SentryMetricAlert | PlaybookRun | StepPrompt | Approval | Incident,
+    AlertGroup
+    | SentryIssue
+    | SentryMetricAlert
+    | PlaybookRun
+    | StepPrompt
+    | Approval
+    | Incident
+    | SlotReport
+    | SlotWatch,
     Field(discriminator="kind"),
 ]
 
