@@ -29,8 +29,8 @@ def approx(seconds: float) -> str:
     return "~" + duration_text(start, start + timedelta(seconds=max(seconds, 0)))
 
 
-def command(database: str, action: str) -> str:
-    return f"`/playbook slot-lag {database} {action}`"
+def command(database: str, action: str = "") -> str:
+    return f"`/playbook slot-lag {' '.join(w for w in (database, action) if w)}`"
 
 
 def held_part(view: SlotView, cap: int | None, what: str = "") -> str:
@@ -197,6 +197,12 @@ def stalled_advice(view: SlotView, snap: Snapshot, drop: str) -> str:
         return (
             f"Restart its consumer now. If it cannot be back within {approx(left)}, drop the "
             f"slot and re-snapshot: {drop}."
+        )
+    if left is None and view.growth is None:
+        return (
+            "Restart its consumer. How fast it nears the cap is not measured yet: the next "
+            f"check, or {command(snap.database)}, tells. Drop the slot ({drop}) only "
+            "if the consumer is gone for good: it must then re-snapshot."
         )
     time_left = f"{approx(left)} until the cap" if left is not None else "it is not growing now"
     return (

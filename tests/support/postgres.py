@@ -176,3 +176,126 @@ class PostgresServer(ChildProcess):
         except psycopg.OperationalError:
             return False
         return row is not None and Path(row[0]) == self.data
+
+
+# --- a lab for replication slots: roles, one database per test, WAL on demand --------------
+
+MONITOR = "seawall_monitor"  # what slot-lag looks with: pg_monitor and nothing else
+ADMIN = "seawall_admin"  # what it acts with: REPLICATION and pg_signal_backend only
+APP = "app"  # an application's sessions (the idle-in-transaction one)
+CDC = "cdc"  # a logical replication consumer (pg_recvlogical)
+MB = 1024 * 1024
+
+ROLES = (
+    f"CREATE ROLE {MONITOR} LOGIN IN ROLE pg_monitor",
+    f"CREATE ROLE {ADMIN} LOGIN REPLICATION IN ROLE pg_signal_backend",
+    f"CREATE ROLE {APP} LOGIN",
+    f"CREATE ROLE {CDC} LOGIN REPLICATION",
+)
+
+
+def create_roles(server: PostgresServer) -> None:
+    """The grants docs/playbooks.md asks for, and nothing more (so the tests prove them)."""
+    for statement in ROLES:
+        server.execute(statement)
+
+
+class SlotLab:
+    """One test's database on the session's cluster, its slots, sessions and consumers;
+    `close()` stops and drops them all, so the next test starts from a quiet cluster."""
+
+    def __init__(self, server: PostgresServer, name: str) -> None:
+        self.server = server
+        self.db = name
+        self.slots: list[str] = []
+        self.sessions: list[Any] = []
+        self.consumers: list[subprocess.Popen[bytes]] = []
+        server.execute(f'CREATE DATABASE "{name}" OWNER {APP}')
+        server.execute("CREATE TABLE t (id int)", dbname=name)
+        server.execute(f"GRANT ALL ON t TO {APP}", dbname=name)
+
+    def sql(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.server.execute(statement, params, dbname=self.db)
+
+    def slot(self, name: str) -> None:
+        """A logical slot with test_decoding, inactive (no consumer yet)."""
+        self.sql("SELECT pg_create_logical_replication_slot(%s, 'test_decoding')", (name,))
+        self.slots.append(name)
+
+    def row(self, name: str) -> tuple[Any, ...] | None:
+        """(wal_status, retained bytes, active, active_pid) of the slot, None when gone."""
+        rows = self.sql(
+            "SELECT wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, "
+            "active, active_pid FROM pg_replication_slots WHERE slot_name = %s",
+            (name,),
+        )
+        return tuple(rows[0]) if rows else None
+
+    def wal(self, megabytes: int) -> None:
+        """Write about `megabytes` of WAL (logical messages: no table grows), flushed, so
+        pg_current_wal_lsn() counts all of it at once."""
+        if megabytes <= 0:
+            return
+        with self.server.connect(self.db) as conn:
+            conn.execute("SET synchronous_commit = on")  # the commit flushes the WAL
+            conn.execute(
+                "SELECT count(pg_logical_emit_message(true, 'seawall-test', repeat('x', %s))) "
+                "FROM generate_series(1, %s)",
+                (MB, megabytes),
+            )
+
+    def fill_to(self, name: str, percent: float, cap: int = 64 * MB) -> None:
+        """Write WAL until the slot retains about `percent` of the cap (no checkpoint)."""
+        row = self.row(name)
+        assert row is not None, f"no slot {name}"
+        assert row[1] is not None, f"slot {name} has no WAL to fill"
+        self.wal(-(-(int(cap * percent / 100) - row[1]) // MB))
+
+    def checkpoint(self) -> None:
+        self.sql("CHECKPOINT")
+
+    def consume(self, name: str) -> None:
+        """What a consumer that keeps up does: confirm everything written so far."""
+        self.sql("SELECT pg_replication_slot_advance(%s, pg_current_wal_lsn())", (name,))
+
+    def idle_in_transaction(self) -> int:
+        """A session that wrote a row and then went idle, its transaction open; its PID."""
+        conn = psycopg.connect(self.server.dsn(self.db, APP), autocommit=True)
+        self.sessions.append(conn)
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t VALUES (1)")
+        return int(row[0])
+
+    def alive(self, pid: int) -> bool:
+        return bool(self.sql("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)))
+
+    def consumer(self, name: str) -> subprocess.Popen[bytes]:
+        """pg_recvlogical streaming from the slot as the replication role (it exits when its
+        connection is terminated: --no-loop)."""
+        proc = subprocess.Popen(
+            [str(self.server.bin / "pg_recvlogical"), "--start", "--no-loop",
+             "-d", self.server.dsn(self.db, CDC), "--slot", name, "-f", "/dev/null",
+             "-s", "1"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.consumers.append(proc)
+        return proc
+
+    def close(self) -> None:
+        for proc in self.consumers:
+            if proc.poll() is None:
+                proc.terminate()
+            proc.wait(5)
+        for conn in self.sessions:
+            conn.close()
+        for name in self.slots:
+            rows = self.sql(
+                "SELECT active_pid FROM pg_replication_slots WHERE slot_name = %s", (name,)
+            )
+            if rows and rows[0][0]:
+                self.sql("SELECT pg_terminate_backend(%s, 5000)", (rows[0][0],))
+            if rows:
+                self.sql("SELECT pg_drop_replication_slot(%s)", (name,))
+        self.server.execute(f'DROP DATABASE IF EXISTS "{self.db}" WITH (FORCE)')
