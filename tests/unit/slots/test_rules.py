@@ -4,7 +4,7 @@ transitions."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -19,13 +19,10 @@ from bot.models.slots import (
     SlotReport,
     SlotRow,
     SlotWatch,
-    Snapshot,
 )
 from bot.slots.rules import (
     MIN_WINDOW_S,
-    Thresholds,
     WatchChange,
-    build_report,
     level_of,
     next_sample,
     pick_baseline,
@@ -35,87 +32,18 @@ from bot.slots.rules import (
     watch_database,
     watch_slot,
 )
-
-T0 = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-MB = 1024**2
-CAP = 64 * MB
-WAL = 10_000 * MB
-THRESHOLDS = Thresholds(50, 80)
-
-
-def row(
-    name: str = "orders_cdc",
-    *,
-    retained: int,
-    lag: int | None = None,
-    active: bool = False,
-    pid: int | None = None,
-    status: str = "reserved",
-    cap: int | None = CAP,
-    wal: int = WAL,
-) -> SlotRow:
-    lag = retained if lag is None else lag
-    lost = status == "lost"
-    return SlotRow(
-        name=name,
-        slot_type="logical",
-        plugin="pgoutput",
-        active=active,
-        active_pid=pid if active else None,
-        wal_status=status,
-        safe_wal_size=None if lost or cap is None else cap - retained,
-        restart_lsn=None if lost else wal - retained,
-        confirmed_flush_lsn=wal - lag,
-        retained=None if lost else retained,
-        lag=lag,
-    )
-
-
-def snap(
-    *rows: SlotRow,
-    at: datetime = T0,
-    wal: int = WAL,
-    cap: int | None = CAP,
-    holders: list[Holder] | None = None,
-) -> Snapshot:
-    return Snapshot(
-        database="orders",
-        taken_at=at,
-        wal_lsn=wal,
-        cap_bytes=cap,
-        slots=list(rows),
-        holders=holders or [],
-    )
-
-
-def sample_of(s: Snapshot, inactive_since: datetime | None = None) -> Sample:
-    made = next_sample(s, None)
-    if inactive_since is not None:
-        for mark in made.slots.values():
-            mark.inactive_since = inactive_since
-    return made
-
-
-def idle_in_transaction(pid: int = 4242, minutes: int = 41) -> Holder:
-    start = T0 - timedelta(minutes=minutes)
-    return Holder(
-        pid=pid,
-        user="report",
-        application="billing",
-        state="idle in transaction",
-        backend_type="client backend",
-        xact_start=start,
-        state_change=start + timedelta(seconds=2),
-        has_xid=True,
-        xid_age=1234,
-        query="UPDATE accounts SET x = 1",
-    )
-
-
-def report(*rows: SlotRow, earlier: list[Sample] | None = None, **kw: object) -> SlotReport:
-    made, _ = build_report(snap(*rows, **kw), earlier or [], thresholds=THRESHOLDS)  # type: ignore[arg-type]
-    return made
-
+from tests.fixtures.slots import (
+    CAP,
+    MB,
+    T0,
+    THRESHOLDS,
+    WAL,
+    idle_in_transaction,
+    report,
+    row,
+    sample_of,
+    snap,
+)
 
 # --- samples and rates ------------------------------------------------------------------
 
