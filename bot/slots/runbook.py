@@ -10,10 +10,10 @@ from bot.cards.common import escape
 def runbook(database: str, slot: str | None = None) -> str:
     """The checklist, with the commands filled in for this database (and slot)."""
     db = escape(database)
-    name = escape(slot) if slot else "<slot>"
+    name = escape(slot) if slot else "&lt;slot&gt;"
     look = f"`/playbook slot-lag {db}`"
     drop = f"`/playbook slot-lag {db} drop={name}`"
-    kill = f"`/playbook slot-lag {db} terminate=<pid>`"
+    kill = f"`/playbook slot-lag {db} terminate=&lt;pid&gt;`"  # escaped: <pid> is a link
     return "\n".join(
         [
             "📖 *Recovery checklist: a replication slot holding WAL*",

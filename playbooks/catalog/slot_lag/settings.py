@@ -30,7 +30,7 @@ from pydantic import (
 )
 
 from bot.core.config import FileConfig
-from bot.core.errors import SeawallError
+from bot.core.errors import ConfigError, SeawallError
 from bot.core.jobs import cron_for
 from bot.slots.rules import Thresholds
 from playbooks.types import Identifier
@@ -94,16 +94,16 @@ class Settings(BaseModel):
 
 
 def settings_from(raw: Mapping[str, Any]) -> Settings:
-    """Parsed settings, or a SeawallError saying which key is wrong."""
+    """Parsed settings, or a ConfigError with one line per wrong key (`seawall check` and
+    `seawall worker` print them; a step shows them on its run card)."""
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
-        )
-        raise SeawallError(
-            f"slot-lag is not configured right (playbooks.slot-lag in SEAWALL_CONFIG: "
-            f"{problems}); nothing was done"
+        raise ConfigError(
+            [
+                f"playbooks.{NAME}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                for e in exc.errors()
+            ]
         ) from exc
 
 

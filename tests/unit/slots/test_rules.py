@@ -32,6 +32,7 @@ from bot.slots.rules import (
     watch_database,
     watch_slot,
 )
+from bot.slots.runbook import runbook
 from tests.fixtures.slots import (
     CAP,
     MB,
@@ -416,3 +417,11 @@ def test_marks_keep_what_the_rates_need() -> None:
     assert made.slots["orders_cdc"] == SlotMark(
         restart_lsn=WAL - 5 * MB, confirmed_flush_lsn=WAL - MB, active=True, inactive_since=None
     )
+
+
+def test_the_runbook_names_the_commands_and_holds_nothing_slack_would_parse() -> None:
+    text = runbook("orders", "orders_cdc")
+    assert "`/playbook slot-lag orders drop=orders_cdc`" in text
+    assert "`/playbook slot-lag orders terminate=&lt;pid&gt;`" in text
+    assert "<" not in text
+    assert ">" not in text

@@ -5,6 +5,7 @@ four-eyes on a production database, and the cards in the Slack emulator."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -14,7 +15,9 @@ import pytest
 
 from bot.core.config import Approvers, FileConfig, StepBack
 from bot.emulator import EmulatedMessage
+from playbooks.catalog.slot_lag.preflight import preflight
 from tests.conftest import StackFactory
+from tests.support.ports import free_port
 from tests.support.postgres import ADMIN, MONITOR, SlotLab
 from tests.support.prompts import confirm_typed, typed_prompt
 from tests.support.stack import CHANNEL, SeawallStack
@@ -210,3 +213,30 @@ def test_a_slot_that_is_not_there_is_refused_before_anyone_is_asked(
     run = cards(stack, "Playbook slot-lag")[-1]
     assert f"There is no replication slot `orders_cdc` on {slot_lab.db}" in text_of(run)
     assert stack.emulator.messages(stack.emulator.dm_channel(OPERATOR)) == []
+
+
+def test_seawall_check_names_what_it_cannot_read_and_what_is_missing_to_act(
+    slot_lab: SlotLab,
+) -> None:
+    without_monitor = slot_lab.server.dsn(slot_lab.db, "app")  # a role without pg_monitor
+    nowhere = f"host=127.0.0.1 port={free_port()} dbname=x user=u password=hunter2"
+    config = FileConfig(
+        playbooks={
+            "slot-lag": {
+                "databases": {
+                    "orders": {"dsn": without_monitor, "admin_dsn_env": "ORDERS_ADMIN_DSN"},
+                    "gone": {"dsn": nowhere},
+                }
+            }
+        }
+    )
+    problems, warnings = asyncio.run(preflight(config, {}))
+    assert len(problems) == 1
+    assert problems[0].startswith("slot-lag cannot look at gone: Postgres gone did not answer")
+    assert "hunter2" not in problems[0]
+    assert any("orders's dsn lacks pg_monitor" in w for w in warnings)
+    assert any("ORDERS_ADMIN_DSN is not set here" in w for w in warnings)
+    bad = FileConfig(playbooks={"slot-lag": {"databases": {}, "watch": {"interval": "45s"}}})
+    problems, _ = asyncio.run(preflight(bad, {}))
+    assert problems[0].startswith("playbooks.slot-lag.databases:")
+    assert problems[1].startswith("playbooks.slot-lag.watch.interval:")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.errors import SeawallError
+from bot.core.errors import ConfigError, SeawallError
 from bot.models.slots import Backend, SlotRow
 from playbooks.catalog.slot_lag import PLAYBOOK
 from playbooks.catalog.slot_lag.checks import (
@@ -74,7 +74,7 @@ def test_a_wrong_watch_setting_is_named(watch: dict[str, Any], says: str) -> Non
 
 
 def test_a_typo_in_a_database_is_an_error_not_a_silent_default() -> None:
-    with pytest.raises(SeawallError, match=r"databases\.orders\.prodution"):
+    with pytest.raises(ConfigError, match=r"playbooks\.slot-lag\.databases\.orders\.prodution"):
         settings_from(with_db(prodution=True))
 
 
