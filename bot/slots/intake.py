@@ -39,7 +39,7 @@ FAILURES_BEFORE_CARD = 2  # one failed check is a blip; the second in a row rais
 Decide = Callable[[SlotWatch | None], WatchChange | None]
 
 
-async def recent_samples(redis: aioredis.Redis, database: str) -> list[Sample]:
+async def recent_samples(database: str, *, redis: aioredis.Redis) -> list[Sample]:
     """The kept samples of `database`, newest first (unreadable ones skipped)."""
     raw: list[str] = await redis.lrange(keys.slot_samples(database), 0, keys.SLOT_SAMPLES_MAX)
     samples = []
@@ -51,7 +51,7 @@ async def recent_samples(redis: aioredis.Redis, database: str) -> list[Sample]:
     return samples
 
 
-async def keep_sample(redis: aioredis.Redis, database: str, sample: Sample) -> None:
+async def keep_sample(database: str, sample: Sample, *, redis: aioredis.Redis) -> None:
     key = keys.slot_samples(database)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.lpush(key, sample.model_dump_json())

@@ -269,6 +269,9 @@ def watch_slot(
     """What one check does to a slot's watch card; None: nothing to write (no card and
     nothing wrong, or a resolved card that stays resolved)."""
     firing = current is not None and current.status == "firing"
+    shown = current.report.taken_at if current is not None and current.report else None
+    if shown is not None and report.taken_at < shown:
+        return None  # an older look than the card shows (two checks crossed): it changes nothing
     if view is None:  # the slot is gone (dropped): nothing left to watch
         if current is None or not firing:
             return None

@@ -31,21 +31,21 @@ LOOK_STEP = "look"
 
 
 async def take_look(
-    deps: Deps, name: str, source: SlotSource, thresholds: Thresholds, *, wait: bool
+    deps: Deps, name: str, thresholds: Thresholds, *, source: SlotSource, wait: bool
 ) -> SlotReport:
     """Snapshot, measure against the kept samples, keep this one. With `wait` and no usable
     earlier sample, a second snapshot a few seconds later gives the rate."""
     snap = await source.snapshot(name)
-    samples = await intake.recent_samples(deps.redis, name)
+    samples = await intake.recent_samples(name, redis=deps.redis)
     pause = rules.seconds_to_wait(samples, snap.taken_at) if wait else 0.0
     if pause > 0:
         _, first = rules.build_report(snap, samples, thresholds=thresholds)
-        await intake.keep_sample(deps.redis, name, first)
+        await intake.keep_sample(name, first, redis=deps.redis)
         await asyncio.sleep(pause + 0.1)
         snap = await source.snapshot(name)
-        samples = await intake.recent_samples(deps.redis, name)
+        samples = await intake.recent_samples(name, redis=deps.redis)
     report, sample = rules.build_report(snap, samples, thresholds=thresholds)
-    await intake.keep_sample(deps.redis, name, sample)
+    await intake.keep_sample(name, sample, redis=deps.redis)
     return report
 
 
@@ -54,7 +54,7 @@ async def look_and_show(ctx: StepContext, *, after: str | None = None) -> SlotRe
     settings = settings_from(ctx.settings)
     name, db = database_of(settings, params_of(ctx.params).db)
     source = PsycopgSlots(db.dsn, label=name, read_only=True)
-    report = await take_look(ctx.deps, name, source, settings.watch.thresholds, wait=True)
+    report = await take_look(ctx.deps, name, settings.watch.thresholds, source=source, wait=True)
     report = report.model_copy(
         update={
             "run_id": ctx.run.run_id,
@@ -103,11 +103,11 @@ async def terminate(ctx: StepContext) -> str:
     assert pid is not None  # the step is planned only with terminate=
     source = PsycopgSlots(db.dsn, label=name, read_only=True)
     admin = PsycopgSlots(admin_dsn(name, db, os.environ), label=name, read_only=False)
-    return await terminate_checked(pid, look_facts(ctx), source, admin)
+    return await terminate_checked(pid, look_facts(ctx), source=source, admin=admin)
 
 
 async def terminate_checked(
-    pid: int, seen: dict[str, str], source: SlotSource, admin: SlotAdmin
+    pid: int, seen: dict[str, str], *, source: SlotSource, admin: SlotAdmin
 ) -> str:
     # Read with the monitoring role: the admin role may not see other roles' start times.
     now = await source.backend(pid)
@@ -128,10 +128,10 @@ async def drop(ctx: StepContext) -> str:
     slot = params.drop
     assert slot is not None  # the step is planned only with drop=
     admin = PsycopgSlots(admin_dsn(name, db, os.environ), label=name, read_only=False)
-    return await drop_checked(slot, look_facts(ctx), admin)
+    return await drop_checked(slot, look_facts(ctx), admin=admin)
 
 
-async def drop_checked(slot: str, seen: dict[str, str], admin: SlotAdmin) -> str:
+async def drop_checked(slot: str, seen: dict[str, str], *, admin: SlotAdmin) -> str:
     now = await admin.slot(slot)
     if now is None:
         return f"Slot {slot} was already gone; nothing to drop."

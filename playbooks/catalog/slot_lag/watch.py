@@ -33,14 +33,14 @@ async def watch(deps: Deps) -> None:
         return
     await asyncio.gather(
         *(
-            check(deps, name, db, settings, PsycopgSlots(db.dsn, label=name, read_only=True))
+            check(deps, name, db, settings, source=PsycopgSlots(db.dsn, label=name, read_only=True))
             for name, db in settings.databases.items()
         )
     )
 
 
 async def check(
-    deps: Deps, name: str, db: Database, settings: Settings, source: SlotSource
+    deps: Deps, name: str, db: Database, settings: Settings, *, source: SlotSource
 ) -> list[str]:
     """Look at one database and apply it to its watch cards; the ids of cards that changed."""
     watcher = Watcher(
@@ -61,9 +61,9 @@ async def check(
         )
         log.warning("slot watch: %s not checked: %s", name, reason)
         return await watcher.cannot_check(name, reason)
-    samples = await intake.recent_samples(deps.redis, name)
+    samples = await intake.recent_samples(name, redis=deps.redis)
     report, sample = rules.build_report(
         snap, samples, thresholds=settings.watch.thresholds, production=db.production
     )
-    await intake.keep_sample(deps.redis, name, sample)
+    await intake.keep_sample(name, sample, redis=deps.redis)
     return await watcher.observe(report)

@@ -425,3 +425,10 @@ def test_the_runbook_names_the_commands_and_holds_nothing_slack_would_parse() ->
     assert "`/playbook slot-lag orders terminate=&lt;pid&gt;`" in text
     assert "<" not in text
     assert ">" not in text
+
+
+def test_a_look_older_than_the_card_changes_nothing() -> None:
+    critical = check(None, percent(85), T0)
+    assert critical is not None
+    look = report(percent(55), at=T0 - timedelta(seconds=1))
+    assert watch_slot(critical.watch, look.slots[0], look, THRESHOLDS, T0) is None

@@ -6,15 +6,19 @@ four-eyes on a production database, and the cards in the Slack emulator."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from bot.core.config import Approvers, FileConfig, StepBack
 from bot.emulator import EmulatedMessage
+from bot.slots.intake import recent_samples
+from handlers.worker import build_worker
 from playbooks.catalog.slot_lag.preflight import preflight
 from tests.conftest import StackFactory
 from tests.support.ports import free_port
@@ -86,6 +90,8 @@ def test_the_watch_warns_then_pages_before_the_cap_and_reports_the_slot_lost(
 ) -> None:
     slot_lab.slot("orders_cdc")
     stack = start(make_stack, slot_lab, interval="1s")  # the worker's own schedule checks
+    second = build_worker(stack.deps, stack.deps.jobs.queue)  # type: ignore[attr-defined]
+    stack.server.spawn(second.start())  # two workers: still one check per tick
     title = f"Slot orders_cdc on {slot_lab.db}"
     created = time.monotonic()
 
@@ -107,8 +113,10 @@ def test_the_watch_warns_then_pages_before_the_cap_and_reports_the_slot_lost(
         lambda: card_saying(stack, title, "wal_status unreserved"), timeout=15, what="unreserved"
     )
     slot_lab.checkpoint()
-    lost = wait_until(
-        lambda: card_saying(stack, f"🔴 {title} · lost", "Re-snapshot"), timeout=15, what="lost"
+    lost = wait_until(  # the card, and its thread's reply (posted just after the update)
+        lambda: card_saying(stack, f"🔴 {title} · lost", "Re-snapshot", "🔴 Lost:"),
+        timeout=15,
+        what="lost",
     )
     invalidated_after = time.monotonic() - created
     assert slot_lab.row("orders_cdc")[0] == "lost"  # type: ignore[index]
@@ -119,6 +127,12 @@ def test_the_watch_warns_then_pages_before_the_cap_and_reports_the_slot_lost(
     assert replies[1].startswith("📖 *Recovery checklist")
     assert any(r.startswith("🔴 Critical now:") for r in replies)
     assert any(r.startswith("🔴 Lost:") for r in replies)
+
+    samples = stack.server.run_coroutine(recent_samples(slot_lab.db, redis=stack.deps.redis))
+    ticks = sorted(sample.at for sample in samples)
+    assert len(ticks) >= 5
+    assert min(b - a for a, b in itertools.pairwise(ticks)) > timedelta(seconds=0.5)
+    stack.server.run_coroutine(second.stop())
 
     slot_lab.sql("SELECT pg_drop_replication_slot('orders_cdc')")
     wait_until(
