@@ -17,6 +17,7 @@ import pytest
 
 from bot.core.config import Approvers, FileConfig, StepBack
 from bot.emulator import EmulatedMessage
+from bot.incidents.flow import incident_for_channel
 from bot.slots.intake import recent_samples
 from handlers.worker import build_worker
 from playbooks.catalog.slot_lag.preflight import preflight
@@ -71,18 +72,38 @@ def header(message: EmulatedMessage) -> str:
     return str(message.blocks[0]["text"]["text"])
 
 
-def cards(stack: SeawallStack, starts: str) -> list[EmulatedMessage]:
-    return [m for m in stack.messages(CHANNEL) if m.blocks and starts in header(m)]
+def cards(stack: SeawallStack, starts: str, channel: str = CHANNEL) -> list[EmulatedMessage]:
+    return [m for m in stack.messages(channel) if m.blocks and starts in header(m)]
 
 
-def card_saying(stack: SeawallStack, starts: str, *words: str) -> EmulatedMessage | None:
-    return next((m for m in cards(stack, starts) if all(w in text_of(m) for w in words)), None)
+def card_saying(
+    stack: SeawallStack, starts: str, *words: str, channel: str = CHANNEL
+) -> EmulatedMessage | None:
+    found = cards(stack, starts, channel)
+    return next((m for m in found if all(w in text_of(m) for w in words)), None)
 
 
-def run_header(stack: SeawallStack, number: int = 1) -> str:
+def run_header(stack: SeawallStack, number: int = 1, channel: str = CHANNEL) -> str:
     """The header of the `number`th run card (1: the first), "" until it is posted."""
-    runs = cards(stack, "Playbook slot-lag")
+    runs = cards(stack, "Playbook slot-lag", channel)
     return header(runs[number - 1]) if len(runs) >= number else ""
+
+
+def declare_incident(stack: SeawallStack) -> tuple[str, str]:
+    """(incident id, its channel), declared as the operator would."""
+    stack.sender.slash_command("/incident", "declare orders is filling up", user_id=OPERATOR)
+    created = wait_until(
+        lambda: [
+            c for c in stack.emulator.calls_to("conversations.create") if c.response.get("ok")
+        ],
+        what="the incident channel",
+    )
+    channel = created[0].response["channel"]["id"]
+    incident = wait_until(
+        lambda: stack.server.run_coroutine(incident_for_channel(stack.deps, channel)),
+        what="the incident",
+    )
+    return incident.incident_id, channel
 
 
 def test_the_watch_warns_then_pages_before_the_cap_and_reports_the_slot_lost(
@@ -151,10 +172,12 @@ def test_a_look_blames_an_idle_in_transaction_session_and_terminate_ends_it(
     slot_lab.wal(40)
     slot_lab.consume("orders_cdc")  # the consumer keeps up; restart_lsn stays held back
     stack = start(make_stack, slot_lab)
+    incident_id, here = declare_incident(stack)  # both runs belong to this incident
 
-    stack.sender.slash_command("/playbook", f"slot-lag {slot_lab.db}", user_id=OPERATOR)
+    command = f"slot-lag {slot_lab.db}"
+    stack.sender.slash_command("/playbook", command, user_id=OPERATOR, channel_id=here)
     report = wait_until(
-        lambda: card_saying(stack, "Replication slots on", "idle in transaction"),
+        lambda: card_saying(stack, "Replication slots on", "idle in transaction", channel=here),
         timeout=30,
         what="the report card",
     )
@@ -163,21 +186,25 @@ def test_a_look_blames_an_idle_in_transaction_session_and_terminate_ends_it(
     assert f"but pid {pid} (idle in transaction, transaction open for" in text
     assert f"`/playbook slot-lag {slot_lab.db} terminate={pid}`" in text
     assert "`INSERT INTO t VALUES (1)`" in text  # the session's last statement, in code
-    wait_until(lambda: "succeeded" in run_header(stack), what="the look's run")
+    wait_until(lambda: "succeeded" in run_header(stack, 1, here), what="the look's run")
     assert stack.emulator.messages(stack.emulator.dm_channel(OPERATOR)) == []  # no gate
 
-    stack.sender.slash_command(
-        "/playbook", f"slot-lag {slot_lab.db} terminate={pid}", user_id=OPERATOR
-    )
+    terminate = f"{command} terminate={pid}"
+    stack.sender.slash_command("/playbook", terminate, user_id=OPERATOR, channel_id=here)
     prompt = typed_prompt(stack, OPERATOR)
     assert f"Terminate session {pid} on {slot_lab.db}" in text_of(prompt)
     assert slot_lab.alive(pid)  # nothing happens before the confirm
     confirm_typed(stack, prompt, OPERATOR, str(pid))
-    wait_until(lambda: "succeeded" in run_header(stack, 2), timeout=30, what="the terminate run")
+    wait_until(
+        lambda: "succeeded" in run_header(stack, 2, here), timeout=30, what="the terminate run"
+    )
     assert not slot_lab.alive(pid)
-    run = cards(stack, "Playbook slot-lag")[-1]
+    run = cards(stack, "Playbook slot-lag", here)[-1]
     assert f"Terminated pid {pid} (client backend, user app)" in text_of(run)
     assert f"confirmed by <@{OPERATOR}>" in text_of(run)
+    timeline = [e.text for e in stack.server.run_coroutine(stack.deps.timeline.read(incident_id))]
+    assert any(t.startswith("Step-back prompt shown to U0ALICE before step 2") for t in timeline)
+    assert f"Step terminate succeeded. Terminated pid {pid}" in " ".join(timeline)
 
 
 def test_drop_on_a_production_database_needs_an_approval_then_the_typed_name(
