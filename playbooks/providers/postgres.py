@@ -141,7 +141,9 @@ class PsycopgSlots:
             yield conn
         except pg_errors.InsufficientPrivilege as exc:
             raise ExternalServiceError(
-                f"the role Seawall uses on {self.label} may not do this: {_first_line(exc)}"
+                f"the role Seawall uses on {self.label} may not do this "
+                f"({_first_line(exc)}); nothing was changed. Grant it what docs/playbooks.md "
+                "(slot-lag) lists, or do it by hand"
             ) from exc
         except psycopg.Error as exc:
             raise ExternalServiceError(f"Postgres {self.label}: {_first_line(exc)}") from exc

@@ -26,8 +26,8 @@ def slot_facts(name: str, row: SlotRow | None, database: str) -> dict[str, str]:
     """What the look saw of the slot to drop; refuses a slot that is not there."""
     if row is None:
         raise SeawallError(
-            f"There is no replication slot `{name}` on {database}; nothing was changed. The "
-            "report card lists the slots there"
+            f"There is no replication slot `{name}` on {database}; nothing was changed. "
+            f"`/playbook slot-lag {database}` lists the slots there"
         )
     return {
         "slot_type": row.slot_type,
@@ -42,7 +42,7 @@ def backend_facts(pid: int, backend: Backend | None, database: str) -> dict[str,
     if backend is None:
         raise SeawallError(
             f"pid {pid} is not a session on {database} (it may have ended); nothing was "
-            "changed. The report card lists the oldest open transactions"
+            f"changed. `/playbook slot-lag {database}` lists the oldest open transactions"
         )
     if backend.backend_type not in TERMINABLE:
         raise SeawallError(
