@@ -19,8 +19,11 @@ system-deps:
 	./scripts/install-system-deps.sh
 
 ## Run Seawall against the local Slack emulator with sample alerts (no Slack, no Redis needed).
+## Busy ports: make demo PORT=3001 EMULATOR_PORT=8889
+PORT ?= 3000
+EMULATOR_PORT ?= 8888
 demo: $(STAMP)
-	$(BIN)/seawall sandbox
+	$(BIN)/seawall sandbox --port $(PORT) --emulator-port $(EMULATOR_PORT)
 
 ## Everything CI runs: system packages, venv, lint, the whole test suite.
 test: system-deps $(STAMP) lint

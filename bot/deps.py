@@ -48,12 +48,19 @@ class Deps:
     ) -> Deps:
         clock = clock or SystemClock()
         redis = redis if redis is not None else connect(settings.redis_url)
+        config = config if config is not None else load_file_config(settings.seawall_config)
+        retention = config.retention
         return cls(
             settings=settings,
-            config=config if config is not None else load_file_config(settings.seawall_config),
+            config=config,
             redis=redis,
-            store=Store(redis, clock),
-            timeline=Timeline(redis=redis, clock=clock),
+            store=Store(redis, clock, retention),
+            timeline=Timeline(
+                redis=redis,
+                clock=clock,
+                max_entries=retention.timeline_max_entries,
+                orphan_ttl=retention.timelines,
+            ),
             slack=make_client(
                 settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True
             ),

@@ -249,7 +249,7 @@ class OutboundPoster:
         except SlackApiError as exc:
             if exc.response.get("error") == "message_not_found":
                 # Someone deleted the card: post it again rather than lose the alert.
-                await self.store.redis.delete(keys.card_message(card.card_id))
+                await self.store.forget_card_message(card.card_id)
                 return Outcome(done=False, wait_ms=0)
             return await self._on_error(card, "chat.update", exc)
         except (ClientError, TimeoutError) as exc:

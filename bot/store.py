@@ -11,24 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
 from bot.core import keys
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
-from bot.models.card import ThreadReply, TriageCard
+from bot.core.redis_primitives import REDIS_ERRORS as REDIS_ERRORS
+from bot.core.redis_primitives import Primitives
+from bot.core.retention import Retention
+from bot.models.card import CARD_SCHEMA_VERSION, ThreadReply, TriageCard
+from bot.models.lifecycle import is_closed, kept_for
 
-# Releases a lease only if we still hold it (another process may hold it after expiry).
-_RELEASE_IF_OWNER = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-_RENEW_IF_OWNER = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-"""
 # Marks a card clean only when Slack shows its current revision and its thread replies are
 # all posted; otherwise it stays in the outbox and the poster comes back to it.
 _MARK_CLEAN = """
@@ -39,13 +32,24 @@ if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[3]) == ARGV[
 end
 return 0
 """
+# Writes keys the poster learns after the card's transaction (its Slack message, the index,
+# the revision shown) with the card's own TTL, read in the same script: a card that closed
+# while it was being posted cannot leave them behind for good. A card that is gone gets them
+# for ARGV[1] ms rather than for ever. KEYS[1] is the card; then pairs of key, value.
+_SET_LIKE_CARD = """
+for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl == -2 then ttl = tonumber(ARGV[1]) end
+if ttl > 0 then
+  for i = 2, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return ttl
+"""
 # Forgets a channel from the work list only when its outbox is really empty.
 _FORGET_CHANNEL_IF_EMPTY = """
 if redis.call('ZCARD', KEYS[1]) == 0 then return redis.call('SREM', KEYS[2], ARGV[1]) end
 return 0
 """
-
-REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
 @dataclass
@@ -96,12 +100,18 @@ def connect(url: str) -> aioredis.Redis:
     )
 
 
-class Store:
-    def __init__(self, redis: aioredis.Redis, clock: Clock) -> None:
-        self.redis = redis
+class Store(Primitives):
+    """Cards and their outbox, on top of the leases, pauses and claims of Primitives."""
+
+    def __init__(
+        self, redis: aioredis.Redis, clock: Clock, retention: Retention | None = None
+    ) -> None:
+        super().__init__(redis)
         self.clock = clock
-        self._release = redis.register_script(_RELEASE_IF_OWNER)
-        self._renew = redis.register_script(_RENEW_IF_OWNER)
+        self.retention = retention or Retention()
+        # TTL for message keys of a card that is gone by the time the poster records them.
+        self._orphan_ttl_ms = int(self.retention.resolved_cards.total_seconds() * 1000)
+        self._set_like_card = redis.register_script(_SET_LIKE_CARD)
         self._mark_clean = redis.register_script(_MARK_CLEAN)
         self._forget_channel = redis.register_script(_FORGET_CHANNEL_IF_EMPTY)
 
@@ -130,13 +140,16 @@ class Store:
         already marks as applied changes nothing, and a claim can never outlive a failed write.
         """
         card_key = keys.card(card_id)
+        # Watched too: the poster may record the card's Slack message meanwhile, and the
+        # message's keys must get the card's TTL whichever write comes first.
+        message_key = keys.card_message(card_id)
         try:
             async with self.redis.pipeline(transaction=True) as pipe:
                 while True:
                     try:
-                        await pipe.watch(card_key, *dedup_keys)
-                        # One round trip for all reads (a quarter of a delivery's Redis CPU).
-                        raw, *claimed = await pipe.mget(card_key, *dedup_keys)
+                        await pipe.watch(card_key, message_key, *dedup_keys)
+                        # One round trip for every read (a quarter of a delivery's Redis CPU).
+                        raw, message, *claimed = await pipe.mget(card_key, message_key, *dedup_keys)
                         if any(claim is not None for claim in claimed):
                             await pipe.unwatch()
                             return MutationResult(card=None, changed=False, duplicate=True)
@@ -144,6 +157,7 @@ class Store:
                         # no defensive copy (deep copies were most of a delivery's CPU).
                         current = TriageCard.model_validate_json(raw) if raw else None
                         revision = current.revision if current else 0
+                        was_closed = current is not None and is_closed(current.subject)
                         mutation = mutate(current)
                         if mutation is None:
                             # Claimed even so: a delivery that changed nothing now must not
@@ -156,8 +170,11 @@ class Store:
                         card = mutation.card
                         card.revision = revision + 1
                         card.updated_at = self.clock.now()
+                        # Written in this release's shape, whichever release stored it.
+                        card.schema_version = CARD_SCHEMA_VERSION
                         pipe.multi()
                         self._queue_card_write(pipe, card, mutation)
+                        self._queue_retention(pipe, card, message, was_closed)
                         for dedup_key in dedup_keys:
                             pipe.set(dedup_key, "1", ex=dedup_ttl_s)
                         await pipe.execute()
@@ -194,6 +211,35 @@ class Store:
             pipe.lpush(keys.OUTBOX_WAKE, card.channel)
             pipe.ltrim(keys.OUTBOX_WAKE, 0, 15)
 
+    def _queue_retention(
+        self,
+        pipe: aioredis.client.Pipeline,
+        card: TriageCard,
+        message: str | None,
+        was_closed: bool,
+    ) -> None:
+        """A closed card and every key about it expire after its retention, counted from this
+        write; a card that opens again keeps them for good again. An open card that was open
+        needs nothing: its keys never had a TTL (SET and RPUSH create them without one)."""
+        ttl = kept_for(card, self.retention)
+        if ttl is None and not was_closed:
+            return
+        names = [
+            keys.card(card.card_id),
+            keys.card_revision(card.card_id),
+            keys.card_replies(card.card_id),
+            keys.card_message(card.card_id),
+            keys.card_posted_revision(card.card_id),
+        ]
+        if message:
+            channel, ts = message.split(" ", 1)
+            names.append(keys.message_card(channel, ts))
+        for name in names:
+            if ttl is None:
+                pipe.persist(name)
+            else:
+                pipe.pexpire(name, int(ttl.total_seconds() * 1000))
+
     async def card_message(self, card_id: str) -> tuple[str, str] | None:
         """(channel, ts) of the card's Slack message, if it was posted."""
         raw = await self.redis.get(keys.card_message(card_id))
@@ -203,9 +249,19 @@ class Store:
         return channel, ts
 
     async def set_card_message(self, card_id: str, channel: str, ts: str) -> None:
+        """Record where the card is in Slack, and the index back, with the card's TTL."""
+        await self._set_like_card(
+            keys=[keys.card(card_id), keys.card_message(card_id), keys.message_card(channel, ts)],
+            args=[self._orphan_ttl_ms, f"{channel} {ts}", card_id],
+        )
+
+    async def forget_card_message(self, card_id: str) -> None:
+        """The card's Slack message is gone (deleted by someone): post it again later."""
+        where = await self.card_message(card_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(keys.card_message(card_id), f"{channel} {ts}")
-            pipe.set(keys.message_card(channel, ts), card_id)
+            pipe.delete(keys.card_message(card_id))
+            if where is not None:
+                pipe.delete(keys.message_card(*where))
             await pipe.execute()
 
     async def card_for_message(self, channel: str, ts: str) -> str | None:
@@ -263,7 +319,10 @@ class Store:
 
     async def set_posted_revision(self, card_id: str, revision: int) -> None:
         """Slack now shows `revision`: a retry after a later failure need not send it again."""
-        await self.redis.set(keys.card_posted_revision(card_id), revision)
+        await self._set_like_card(
+            keys=[keys.card(card_id), keys.card_posted_revision(card_id)],
+            args=[self._orphan_ttl_ms, revision],
+        )
 
     async def mark_clean(self, card: TriageCard) -> bool:
         """Leave the outbox if Slack shows the current revision and every reply is posted."""
@@ -285,6 +344,11 @@ class Store:
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.zrem(keys.outbox(channel), card_id)
             pipe.zadd(keys.DEAD_LETTER, {f"{card_id} {reason}": now_ms})
+            # Bounded by age and size (keys.DEAD_LETTER): the newest entries are what helps.
+            pipe.zremrangebyscore(
+                keys.DEAD_LETTER, "-inf", f"({now_ms - keys.DEAD_LETTER_MAX_AGE_S * 1000}"
+            )
+            pipe.zremrangebyrank(keys.DEAD_LETTER, 0, -(keys.DEAD_LETTER_MAX + 1))
             await pipe.execute()
 
     async def next_reply(self, card_id: str) -> ThreadReply | None:
@@ -297,40 +361,3 @@ class Store:
     async def wait_for_work(self, timeout_s: float) -> None:
         """Sleep until a writer signals new outbox work, or the timeout passes."""
         await self.redis.blpop([keys.OUTBOX_WAKE], timeout=timeout_s)
-
-    # --- leases, pauses, one-shot claims -------------------------------------------------
-    async def acquire_lease(self, key: str, ttl_ms: int) -> str | None:
-        token = secrets.token_hex(8)
-        ok = await self.redis.set(key, token, nx=True, px=ttl_ms)
-        return token if ok else None
-
-    async def renew_lease(self, key: str, token: str, ttl_ms: int) -> bool:
-        return bool(await self._renew(keys=[key], args=[token, ttl_ms]))
-
-    async def release_lease(self, key: str, token: str) -> None:
-        await self._release(keys=[key], args=[token])
-
-    async def pause(self, key: str, ms: int) -> None:
-        """Block `key`'s resource for `ms` (extends, never shortens, a running pause)."""
-        remaining = await self.pause_remaining_ms(key)
-        if ms > remaining:
-            await self.redis.set(key, "1", px=max(1, ms))
-
-    async def pause_remaining_ms(self, key: str) -> int:
-        ttl = int(await self.redis.pttl(key))
-        return max(ttl, 0)
-
-    async def pauses_remaining_ms(self, *pause_keys: str) -> list[int]:
-        """pause_remaining_ms of several keys in one round trip."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in pause_keys:
-                pipe.pttl(key)
-            ttls = await pipe.execute()
-        return [max(int(ttl), 0) for ttl in ttls]
-
-    async def claim(self, key: str, ttl_s: int) -> bool:
-        """True the first time within `ttl_s`; False for repeats (retries, double clicks)."""
-        try:
-            return bool(await self.redis.set(key, "1", nx=True, ex=ttl_s))
-        except REDIS_ERRORS as exc:
-            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc

@@ -19,10 +19,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.core.config import Settings
 from bot.deps import Deps
 from handlers import features, openapi
-from handlers.http_edge import MAX_BODY_BYTES
+from handlers.http_edge import BodyLimits
 from handlers.readiness import ReadinessProbe
 from handlers.slack import after_ack
 from handlers.slack.bolt import build_bolt
+from handlers.slack.socket import SocketMode
 from handlers.webhooks import alertmanager, sentry
 
 log = logging.getLogger("seawall.app")
@@ -38,9 +39,6 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     slack = AsyncSlackRequestHandler(bolt)
 
     async def slack_events(request: Request) -> Response:
-        declared = request.headers.get("content-length", "0")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            return PlainTextResponse("body too large\n", status_code=413)
         response: Response = await slack.handle(request)
         if response.status_code == 401:
             deps.metrics.slack_requests_rejected.inc()
@@ -52,9 +50,17 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     async def metrics(request: Request) -> Response:
         return Response(generate_latest(deps.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    socket_mode = (
+        SocketMode(bolt, settings.slack_app_token, deps.slack) if settings.slack_app_token else None
+    )
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if socket_mode is not None:
+            socket_mode.start()
         yield
+        if socket_mode is not None:
+            await socket_mode.stop()
         await after_ack.finish_pending(timeout_s=5.0)
         await deps.aclose()
 
@@ -70,7 +76,15 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
         ],
         lifespan=lifespan,
     )
-    app.add_middleware(RequestMetrics, deps=deps)
+    routes = [route.path for route in app.routes if isinstance(route, Route)]
+    # Every body is capped and timed before any route (Bolt included) reads it.
+    app.add_middleware(
+        BodyLimits,
+        metrics=deps.metrics,
+        routes=routes,
+        timeout_s=settings.seawall_body_timeout,
+    )
+    app.add_middleware(RequestMetrics, deps=deps, routes=routes)  # outermost: counts refusals too
     app.state.deps = deps
     return app
 
@@ -78,9 +92,12 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
 class RequestMetrics:
     """Counts and times every request by route template (never by raw path: bounded labels)."""
 
-    def __init__(self, app: ASGIApp, deps: Deps) -> None:
+    def __init__(self, app: ASGIApp, deps: Deps, routes: list[str]) -> None:
         self.app = app
         self.metrics = deps.metrics
+        # A request answered before routing (a refused body) is labelled by its path when that
+        # is a route's: still a bounded set of labels.
+        self.routes = frozenset(routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,6 +115,8 @@ class RequestMetrics:
             await self.app(scope, receive, send_wrapper)  # type: ignore[arg-type]
         finally:
             route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
+            path = getattr(route, "path", None)
+            if path is None:
+                path = scope["path"] if scope["path"] in self.routes else "unmatched"
             self.metrics.http_requests.labels(path, scope["method"], str(status["code"])).inc()
             self.metrics.http_latency.labels(path).observe(time.perf_counter() - started)

@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import httpx
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import health
 from bot.core.clock import SystemClock
 from bot.core.config import Settings, load_file_config, load_settings
 from bot.core.errors import ConfigError, StoreUnavailable
-from bot.core.slack import make_client
+from bot.core.slack import channel_id, make_client
 from bot.store import Store, connect
 from playbooks.catalog.slot_lag.preflight import preflight
 
@@ -45,7 +46,16 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
 
     redis_problems, warnings = await _check_redis(settings)
     problems.extend(redis_problems)
-    team = await _check_slack(settings, problems)
+    client = make_client(settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True)
+    team = await _check_slack(client, settings, problems)
+    channel = settings.seawall_channel
+    if team != "?" and channel.startswith("#"):
+        try:
+            channel = f"{channel} ({await channel_id(client, channel)})"
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if settings.slack_app_token:
+        problems.extend(await _check_socket_mode(client, settings.slack_app_token))
     if settings.alertmanager_url:
         problems.extend(await _check_alertmanager(settings.alertmanager_url))
     if settings.sentry_api_token and not settings.sentry_org:
@@ -71,7 +81,7 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
     routes = len(config.routes) if config else 0
     echo(
         f"✓ Seawall is ready: Slack workspace {team}, Redis {settings.redis_url.split('@')[-1]}, "
-        f"default channel {settings.seawall_channel}, {routes} channel route(s)."
+        f"default channel {channel}, {routes} channel route(s)."
     )
     return 0
 
@@ -92,8 +102,7 @@ async def _check_redis(settings: Settings) -> tuple[list[str], list[str]]:
     return [], warnings + ([workers] if workers else [])
 
 
-async def _check_slack(settings: Settings, problems: list[str]) -> str:
-    client = make_client(settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True)
+async def _check_slack(client: AsyncWebClient, settings: Settings, problems: list[str]) -> str:
     try:
         response = await client.auth_test()
     except SlackApiError as exc:
@@ -105,6 +114,20 @@ async def _check_slack(settings: Settings, problems: list[str]) -> str:
         problems.append(f"SLACK_API_URL {settings.slack_api_url} is unreachable: {exc}")
         return "?"
     return str(response.get("team") or response.get("team_id") or "?")
+
+
+async def _check_socket_mode(client: AsyncWebClient, app_token: str) -> list[str]:
+    """The app-level token opens Socket Mode connections (the URL it gets expires unused)."""
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except SlackApiError as exc:
+        return [
+            f"SLACK_APP_TOKEN was refused by apps.connections.open ({exc.response.get('error')}):"
+            " it needs the connections:write scope, and Socket Mode on in the app's settings"
+        ]
+    except Exception as exc:  # network: the auth.test line already says the URL is unreachable
+        return [f"Socket Mode could not be checked: {exc}"]
+    return []
 
 
 async def _check_alertmanager(url: str) -> list[str]:

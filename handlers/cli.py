@@ -1,4 +1,4 @@
-"""The `seawall` command: serve, worker, sandbox, check, postmortem."""
+"""The `seawall` command: serve, worker, run, sandbox, emulator, send, check, postmortem."""
 
 from __future__ import annotations
 
@@ -6,17 +6,23 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+import httpx
 import uvicorn
 
 from bot.core.config import Settings, load_settings
 from bot.core.errors import ConfigError
+from bot.core.slack import channel_id, make_client
 from handlers.app import create_app
 from handlers.checks import run_checks
+from handlers.emulator_server import run_emulator
 from handlers.postmortem import PostmortemSettings, write_postmortem
+from handlers.run import run_web_and_worker
 from handlers.sandbox import run_sandbox
+from handlers.send import SendError, SendSettings, send_alert, send_sentry, send_slash
 from handlers.worker import run_worker
 
 
@@ -33,12 +39,29 @@ def _settings_or_exit() -> Settings:
         sys.exit(2)
 
 
+def _with_channel_id(settings: Settings) -> Settings:
+    """SEAWALL_CHANNEL given as #name: asked of Slack once, here, before anything serves."""
+    if not settings.seawall_channel.startswith("#"):
+        return settings
+    client = make_client(settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True)
+    try:
+        found = asyncio.run(channel_id(client, settings.seawall_channel))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(2)
+    logging.getLogger("seawall").info("SEAWALL_CHANNEL %s is %s", settings.seawall_channel, found)
+    return settings.model_copy(update={"seawall_channel": found})
+
+
 def _logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # One line per outbound request drowns what matters at 3 a.m.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # One line per event, with ids: libraries that log every request or dump a whole job at
+    # INFO drown what matters at 3 a.m. (the worker logs one line per job itself).
+    for noisy in ("httpx", "saq", "slack_sdk", "slack_bolt"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @click.group()
@@ -56,7 +79,7 @@ def main(log_level: str) -> None:
 )
 def serve(host: str) -> None:
     """Web process: Slack events, commands and buttons, and the webhooks."""
-    settings = _settings_or_exit()
+    settings = _with_channel_id(_settings_or_exit())
     try:
         app = create_app(settings)
     except ConfigError as exc:
@@ -64,6 +87,18 @@ def serve(host: str) -> None:
             click.echo(f"  - {problem}", err=True)
         sys.exit(2)
     uvicorn.run(app, host=host, port=settings.port, log_level="info", access_log=False)
+
+
+@main.command()
+@click.option(
+    "--host",
+    default="0.0.0.0",  # noqa: S104  as `serve`
+    show_default=True,
+)
+def run(host: str) -> None:
+    """Web process and worker in one process (one-box deployments; the Procfile splits them)."""
+    settings = _with_channel_id(_settings_or_exit())
+    asyncio.run(run_web_and_worker(settings, host, _stop_on_signals))
 
 
 @main.command()
@@ -102,6 +137,84 @@ def check() -> None:
 def sandbox(port: int, emulator_port: int, exit_after_samples: bool) -> None:
     """Everything in one process, no Slack account, no Redis: the `make demo` target."""
     sys.exit(asyncio.run(run_sandbox(port, emulator_port, exit_after_samples, click.echo)))
+
+
+@main.command()
+@click.option("--port", default=8888, show_default=True, help="The emulator's HTTP port.")
+def emulator(port: int) -> None:
+    """The Slack emulator alone: run the real stack (serve/worker/run) against it."""
+    sys.exit(asyncio.run(run_emulator(port, click.echo)))
+
+
+@main.group()
+@click.option(
+    "--to",
+    default=None,
+    help="Seawall's base URL (default: http://127.0.0.1:$PORT).",
+)
+@click.pass_context
+def send(ctx: click.Context, to: str | None) -> None:
+    """Send what Slack, Alertmanager or Sentry would, signed, and print the answer."""
+    settings = SendSettings()
+    ctx.obj = (settings, (to or f"http://127.0.0.1:{settings.port}").rstrip("/"))
+
+
+def _send(work: Callable[[], str]) -> None:
+    try:
+        click.echo(work())
+    except SendError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except httpx.HTTPError as exc:
+        click.echo(
+            f"Seawall could not be reached ({exc}); is it running? Nothing was sent.", err=True
+        )
+        sys.exit(1)
+
+
+@send.command("slash")
+@click.argument("command_line")
+@click.option("--user", default="U0ALICE", show_default=True, help="Who types it.")
+@click.option("--channel", default=None, help="Where (default: SEAWALL_CHANNEL).")
+@click.pass_obj
+def send_slash_command(
+    obj: tuple[SendSettings, str], command_line: str, user: str, channel: str | None
+) -> None:
+    """A slash command, e.g. "/incident declare DB down"."""
+    settings, to = obj
+    _send(lambda: send_slash(settings, to, command_line, user, channel))
+
+
+@send.command("alert")
+@click.argument("status", type=click.Choice(["firing", "resolved"]))
+@click.argument("alertname")
+@click.option("--severity", default="critical", show_default=True)
+@click.pass_obj
+def send_alert_command(
+    obj: tuple[SendSettings, str], status: str, alertname: str, severity: str
+) -> None:
+    """An Alertmanager notification, e.g. `firing HighErrorRate`."""
+    settings, to = obj
+    _send(lambda: send_alert(settings, to, status, alertname, severity))
+
+
+@send.command("sentry")
+@click.argument("resource", type=click.Choice(["issue"]))
+@click.option(
+    "--action",
+    type=click.Choice(["created", "resolved", "ignored", "unresolved"]),
+    default="created",
+    show_default=True,
+)
+@click.option("--title", default="KeyError: 'cart_id'", show_default=True)
+@click.pass_obj
+def send_sentry_command(
+    obj: tuple[SendSettings, str], resource: str, action: str, title: str
+) -> None:
+    """A Sentry integration webhook, e.g. `issue --action resolved`."""
+    del resource  # only issues for now
+    settings, to = obj
+    _send(lambda: send_sentry(settings, to, action, title))
 
 
 @main.command()

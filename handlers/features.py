@@ -24,6 +24,7 @@ from handlers.slack import (
     slots,
     step_back,
     triage,
+    unknown,
 )
 from handlers.slack.feature import Button, Cron, Feature, JobFn, Subcommand
 
@@ -80,3 +81,4 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
     buttons.register(bolt, deps, button_table(deps), access.button_refusal)
     for feature in FEATURES:
         feature.register(bolt, deps)
+    unknown.register(bolt)  # last: acks whatever no feature took

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+from collections.abc import Collection
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.core.metrics import Metrics
 
@@ -17,6 +20,9 @@ log = logging.getLogger("seawall.edge")
 M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY_BYTES = 1024 * 1024
+# The whole body must arrive within this (Settings.seawall_body_timeout): a 1 MB body at a slow
+# 100 kB/s takes 10 s, while a client trickling bytes would otherwise hold a socket forever.
+BODY_TIMEOUT_S = 10.0
 
 
 class Rejection(Exception):
@@ -40,18 +46,111 @@ def one_line(text: str) -> str:
     return shown if len(shown) <= REASON_MAX else shown[: REASON_MAX - 1] + "…"
 
 
+def too_large(limit: int) -> Rejection:
+    return Rejection(413, f"body is larger than {limit} bytes", "too_large")
+
+
 async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The raw body, refusing more than `limit` bytes without reading them all."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise Rejection(413, f"body is larger than {limit} bytes", "too_large")
+        raise too_large(limit)
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise Rejection(413, f"body is larger than {limit} bytes", "too_large")
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _Disconnected(Exception):
+    """The client went away before its body was complete: nobody is left to answer."""
+
+
+class BodyLimits:
+    """Pure ASGI middleware: every request's body is read here before the app sees any of it,
+    capped while it arrives (declared, chunked or unframed: the bytes are counted) and due in
+    full within `timeout_s`. A refusal answers 413 or 408 with one line and closes the
+    connection, so the server stops reading the rest.
+
+    Routes used to cap their own bodies; Bolt's /slack/events read whatever came, so a chunked
+    200 MB post was held in memory before its signature was checked, and a body sent two bytes
+    at a time held its socket open for good."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        routes: Collection[str],
+        max_bytes: int = MAX_BODY_BYTES,
+        timeout_s: float = BODY_TIMEOUT_S,
+    ) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.routes = frozenset(routes)  # metric labels: known paths only, so they stay few
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            body = await self._read(scope, receive)
+        except _Disconnected:
+            return
+        except Rejection as rejection:
+            route = scope["path"] if scope["path"] in self.routes else "other"
+            self.metrics.http_bodies_refused.labels(route, rejection.label).inc()
+            log.warning("request body on %s refused (%d): %s", route, rejection.status, rejection)
+            response = PlainTextResponse(
+                rejection.reason + "\n",
+                status_code=rejection.status,
+                headers={"Connection": "close"},  # the rest of the body is never read
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, scope: Scope, receive: Receive) -> bytes:
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise too_large(self.max_bytes)  # before the first receive: no 100 Continue either
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _Disconnected
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise too_large(self.max_bytes)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        return b"".join(chunks)
+        except TimeoutError:
+            raise Rejection(
+                408, f"the body did not arrive within {self.timeout_s:g} s", "too_slow"
+            ) from None
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The app's receive: the whole body at once, then the server's own (disconnects)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def check_bearer(request: Request, expected: str) -> None:

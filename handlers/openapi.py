@@ -24,7 +24,7 @@ from bot.sentry.payload import (
     SentryIssueWebhook,
     SentryMetricAlertWebhook,
 )
-from handlers.http_edge import MAX_BODY_BYTES
+from handlers.http_edge import BODY_TIMEOUT_S, MAX_BODY_BYTES
 
 ALERTMANAGER_PATH = "/webhooks/alertmanager"
 SENTRY_PATH = "/webhooks/sentry"
@@ -37,6 +37,7 @@ CARD_OUTCOMES = ["created", "updated", "unchanged", "duplicate"]
 REFUSALS = {
     "400": "The body is not JSON, or a required header is missing or malformed.",
     "401": "Missing or wrong credentials.",
+    "408": f"The body took longer than SEAWALL_BODY_TIMEOUT ({BODY_TIMEOUT_S:g} s by default).",
     "413": f"The body is larger than {MAX_BODY_BYTES} bytes; it was not read.",
     "422": "The JSON does not have the documented shape; the line names the first field.",
 }

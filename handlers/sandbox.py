@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import sys
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -20,10 +19,11 @@ from fakeredis import FakeAsyncRedis
 from bot.core.config import Settings
 from bot.core.jobs import InlineJobQueue
 from bot.deps import Deps
-from bot.emulator import EmulatedMessage, EmulatedUser, EmulatorConfig, SlackEmulator
-from bot.emulator.render import render_message
+from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from handlers.app import create_app
+from handlers.ports import port_in_use_message
 from handlers.sandbox_samples import alertmanager_samples, resolved_sample
+from handlers.terminal import TerminalView
 from handlers.worker import announce, bind_inline_jobs, build_poster
 
 TOKEN = "xoxb-sandbox"
@@ -69,15 +69,6 @@ def sandbox_settings(port: int, emulator_port: int) -> Settings:
     )
 
 
-def _printer(echo: Echo, color: bool) -> Callable[[str, EmulatedMessage, str], None]:
-    def show(channel: str, message: EmulatedMessage, event: str) -> None:
-        title = {"posted": "new card", "updated": "card updated", "reply": "thread reply"}
-        echo(f"\n── #{channel} · {title.get(event, event)} · ts {message.ts} " + "─" * 20)
-        echo(render_message(message, color=color))
-
-    return show
-
-
 async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, echo: Echo) -> int:
     emulator = SlackEmulator(
         EmulatorConfig(
@@ -87,7 +78,7 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
             post_message_burst=3,
         )
     )
-    emulator.on_message = _printer(echo, color=sys.stdout.isatty())
+    view = TerminalView(emulator, echo)
     settings = sandbox_settings(port, emulator_port)
     jobs = InlineJobQueue()
     deps = Deps.connect(settings, redis=FakeAsyncRedis(decode_responses=True), jobs=jobs)
@@ -98,18 +89,26 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
 
+    busy = port_in_use_message(port, "sandbox", "--port", "PORT") or port_in_use_message(
+        emulator_port, "sandbox", "--emulator-port", "EMULATOR_PORT"
+    )
+    if busy:
+        echo(busy)
+        return 2
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     while not all(s.started for s in servers):
         if any(t.done() for t in tasks):
             echo(f"Could not start: is port {port} or {emulator_port} already in use?")
             return 1
         await asyncio.sleep(0.05)
+    ephemerals = asyncio.create_task(view.follow_ephemerals())
     poster = asyncio.create_task(build_poster(deps).run(stop))
     beat = asyncio.create_task(announce(deps, "sandbox"))  # this process is its own worker
 
     echo(
         f"Seawall sandbox: Seawall on http://127.0.0.1:{port}, Slack emulator on "
-        f"http://127.0.0.1:{emulator_port} (no Slack account, in-memory Redis)."
+        f"http://127.0.0.1:{emulator_port} (no Slack account, in-memory Redis). "
+        f"Slack signing secret: {SIGNING_SECRET}"
     )
     echo("Sending sample alerts; cards appear below as the emulator receives them.")
     status = await _send_samples(f"http://127.0.0.1:{port}", deps, emulator)
@@ -120,8 +119,10 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
         await stop.wait()
     for server in servers:
         server.should_exit = True
+    view.show_new_ephemerals()
     beat.cancel()
-    await asyncio.gather(poster, beat, *tasks, return_exceptions=True)
+    ephemerals.cancel()
+    await asyncio.gather(poster, beat, ephemerals, *tasks, return_exceptions=True)
     return status
 
 

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
@@ -47,13 +48,27 @@ def _with_heartbeat(name: str, fn: JobFn) -> Callable[..., Awaitable[Any]]:
     """A saq job function that beats while `fn` runs, so a killed worker is noticed fast."""
 
     async def job(ctx: dict[str, Any], **kwargs: Any) -> Any:
-        beat = asyncio.create_task(_beat(ctx["job"]))
+        saq_job = ctx["job"]
+        beat = asyncio.create_task(_beat(saq_job))
+        started = time.perf_counter()
+        outcome = "failed"
         try:
-            return await fn(ctx["deps"], **kwargs)
+            result = await fn(ctx["deps"], **kwargs)
+            outcome = "done"
+            return result
         finally:
             beat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
+            # One line per job, with its ids (saq's own INFO lines dump the whole job).
+            log.info(
+                "job %s %s in %.2f s (key %s, attempt %s)",
+                name,
+                outcome,
+                time.perf_counter() - started,
+                saq_job.key,
+                saq_job.attempts,
+            )
 
     job.__name__ = name
     job.__qualname__ = name
@@ -142,9 +157,17 @@ def bind_inline_jobs(deps: Deps, jobs: InlineJobQueue) -> None:
 
 async def run_worker(settings: Settings, install_stop: Callable[[asyncio.Event], None]) -> None:
     deps = Deps.connect(settings)
-    assert isinstance(deps.jobs, SaqJobQueue)
     stop = asyncio.Event()
     install_stop(stop)
+    try:
+        await work(deps, stop)
+    finally:
+        await deps.aclose()
+
+
+async def work(deps: Deps, stop: asyncio.Event) -> None:
+    """Run jobs and the outbound poster until `stop` is set (`seawall worker`, `seawall run`)."""
+    assert isinstance(deps.jobs, SaqJobQueue)
     worker = build_worker(deps, deps.jobs.queue)
     log.info("worker %s started on queue %s", worker.id, QUEUE_NAME)
     poster = asyncio.create_task(build_poster(deps).run(stop))
@@ -154,4 +177,3 @@ async def run_worker(settings: Settings, install_stop: Callable[[asyncio.Event],
     finally:
         await worker.stop()
         await asyncio.gather(poster, jobs, return_exceptions=True)
-        await deps.aclose()

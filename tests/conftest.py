@@ -3,6 +3,7 @@ real ports."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -98,6 +99,7 @@ def emulator_config(**overrides: Any) -> EmulatorConfig:
 
 
 StackFactory = Callable[..., SeawallStack]
+APP_TOKEN = "xapp-1-A0SEAWALL-test-app-token"
 
 
 @pytest.fixture
@@ -111,9 +113,14 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
         poster: bool = True,
         worker: bool = True,
         file_config: FileConfig | None = None,
+        socket_mode: bool = False,
         **settings: Any,
     ) -> SeawallStack:
-        emu = SlackEmulator(emulator or emulator_config())
+        config_of_emulator = emulator or emulator_config()
+        if socket_mode:  # Slack requests arrive over the emulator's WebSocket, not HTTP
+            config_of_emulator = dataclasses.replace(config_of_emulator, app_token=APP_TOKEN)
+            settings.setdefault("slack_app_token", APP_TOKEN)
+        emu = SlackEmulator(config_of_emulator)
         emu_server = ServerThread(emu.app)
         emu_server.start()
         config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
@@ -125,6 +132,7 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
             signing_secret=SIGNING_SECRET,
             emulator=emu,
             emulator_url=emu_server.url,
+            socket_mode=socket_mode,
         )
         stack = SeawallStack(emu, emu_server, server, deps, sender)
         stacks.append(stack)
@@ -132,6 +140,8 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
             stack.start_poster()
         if worker:
             stack.start_worker()
+        if socket_mode:
+            emu.socket.wait_connected()
         return stack
 
     yield build

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from typing import Any
 
 from bot.access.rules import Decision, channel_allowed, decide, granting_roles, refusal
-from bot.core.config import Access
+from bot.core.access_config import Access
 from bot.core.errors import SeawallError
 from bot.core.slack import UsergroupLister, in_usergroups
 

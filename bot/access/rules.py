@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from bot.core.config import EVERYONE, Access
+from bot.core.access_config import EVERYONE, Access
 
 # What each action means to a person, for refusals ("You need ... to silence alerts").
 DOING = {

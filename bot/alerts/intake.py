@@ -52,7 +52,7 @@ async def receive_alertmanager(
         group = card.subject if card is not None else None
         if group is not None and not isinstance(group, AlertGroup):
             raise TypeError(f"card {card_id} is not an alert group")  # hash collision: never
-        update = apply_notification(group, hook, received_at)
+        update = apply_notification(group, hook, received_at, config.retention)
         if card is None:
             outcome = "created"
             channel = config.channel_for_labels(routing_labels(update.group), default_channel)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.alerts.payload import AlertmanagerAlert, AlertmanagerWebhook
+from bot.core.retention import RESOLVED_ALERTS_MIN, Retention
 from bot.models.alert import Alert, AlertGroup, SilenceScope, Status
 
 # Go's zero time, which Alertmanager sends as endsAt when an alert has no known end.
@@ -90,8 +91,53 @@ class GroupUpdate:
         return self.previous_status is not None and self.previous_status is not self.group.status
 
 
+def with_resolution_seen(incoming: Alert, stored: Alert | None, received_at: datetime) -> Alert:
+    """`incoming` stamped with when Seawall first saw its occurrence resolved (kept across
+    repeats of the same resolution, so a repeat is still equal to what is stored)."""
+    if incoming.status is not Status.RESOLVED:
+        return incoming
+    same_resolution = (
+        stored is not None
+        and stored.status is Status.RESOLVED
+        and stored.starts_at == incoming.starts_at
+        and stored.resolved_seen_at is not None
+    )
+    seen = stored.resolved_seen_at if same_resolution and stored is not None else received_at
+    return incoming.model_copy(update={"resolved_seen_at": seen})
+
+
+def drop_old_resolved(group: AlertGroup, now: datetime, retention: Retention) -> None:
+    """Take resolved alerts out of the group once older than `retention.resolved_alerts`, or
+    beyond the `resolved_alerts_kept` most recent ones, and count them (the card shows the
+    counts). None leaves within RESOLVED_ALERTS_MIN of its resolution: a late "firing" retry
+    of it must still meet the resolved alert, or it would bring it back (`is_stale`). So a
+    group holds its firing alerts plus at most max(kept, resolutions of the last 15 minutes)."""
+    resolved = []
+    for fingerprint, alert in group.alerts.items():
+        if alert.status is not Status.RESOLVED:
+            continue
+        if alert.resolved_seen_at is None:
+            # Stored before schema 2: its time counts from now, so it cannot leave too early.
+            alert = alert.model_copy(update={"resolved_seen_at": now})
+            group.alerts[fingerprint] = alert
+        resolved.append(alert)
+    resolved.sort(key=lambda a: (a.resolved_seen_at or now, a.fingerprint), reverse=True)
+    dropped = 0
+    for rank, alert in enumerate(resolved):
+        age = now - (alert.resolved_seen_at or now)
+        if age < RESOLVED_ALERTS_MIN:
+            continue
+        if age >= retention.resolved_alerts or rank >= retention.resolved_alerts_kept:
+            del group.alerts[alert.fingerprint]
+            dropped += 1
+    group.resolved_dropped += dropped
+
+
 def apply_notification(
-    group: AlertGroup | None, hook: AlertmanagerWebhook, received_at: datetime
+    group: AlertGroup | None,
+    hook: AlertmanagerWebhook,
+    received_at: datetime,
+    retention: Retention | None = None,
 ) -> GroupUpdate:
     """Fold one notification into the group (None: first notification of the group)."""
     previous_status = group.status if group is not None else None
@@ -106,10 +152,18 @@ def apply_notification(
     for raw in hook.alerts:
         incoming = to_alert(raw, hook.status, received_at)
         stored = merged.alerts.get(incoming.fingerprint)
-        if stored is not None and (stored == incoming or is_stale(stored, incoming)):
+        if stored is not None and is_stale(stored, incoming):
+            continue
+        incoming = with_resolution_seen(incoming, stored, received_at)
+        if incoming == stored:
             continue
         merged.alerts[incoming.fingerprint] = incoming
         changed.append(incoming)
+        if merged.first_starts_at is None or incoming.starts_at < merged.first_starts_at:
+            merged.first_starts_at = incoming.starts_at
+    if merged.first_starts_at is None and merged.alerts:  # a group stored before schema 2
+        merged.first_starts_at = min(a.starts_at for a in merged.alerts.values())
+    drop_old_resolved(merged, received_at, retention or Retention())
 
     merged.receiver = hook.receiver
     merged.group_labels = hook.group_labels

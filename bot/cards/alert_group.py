@@ -134,16 +134,29 @@ def alert_lines(group: AlertGroup) -> str | None:
     return truncate("\n".join(lines), SECTION_TEXT_MAX)
 
 
+def first_start(group: AlertGroup) -> datetime | None:
+    """When the group's earliest alert started, including alerts that have left the group."""
+    starts = [a.starts_at for a in group.alerts.values()]
+    if group.first_starts_at is not None:
+        starts.append(group.first_starts_at)
+    return min(starts, default=None)
+
+
 def context_lines(card: TriageCard, group: AlertGroup) -> list[str]:
-    firing, resolved = group.count(Status.FIRING), group.count(Status.RESOLVED)
-    started = min((a.starts_at for a in group.alerts.values()), default=None)
-    counts = f"*{firing} firing* · {resolved} resolved"
+    firing = group.count(Status.FIRING)
+    counts = f"*{firing:,} firing* · {group.resolved_total:,} resolved"
+    started = first_start(group)
     if started:
         counts += f" · since {slack_time(started)}"
     counts += f" · notified {group.notifications}×"
     if group.receiver:
         counts += f" · receiver `{safe_text(group.receiver, 100)}`"
     lines = [counts]
+    if group.resolved_dropped:
+        lines.append(
+            f"{group.resolved_dropped:,} older resolved alerts are counted here but no longer "
+            "listed."
+        )
     if group.resolved_at is not None:
         lines.append(f"{RESOLVED_ICON} Resolved at {slack_time(group.resolved_at)}")
     if group.truncated_alerts:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
+import re2
 import yaml
 from pydantic import (
     BaseModel,
@@ -14,13 +16,37 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.core.access_config import SLACK_CHANNEL_ID, Access
 from bot.core.errors import ConfigError
+from bot.core.retention import Retention
 
-SLACK_CHANNEL_ID = r"^[CGD][A-Z0-9]{2,}$"
+
+class _Pattern(Protocol):
+    def fullmatch(self, text: str) -> object | None: ...
+
+
+class RoutePatternError(ValueError):
+    """RE2 cannot compile the pattern; the message is RE2's reason."""
+
+
+# Patterns come from SEAWALL_CONFIG only, so this cache stays as small as the config. Cached
+# here rather than kept on the route: a compiled pattern on the model would break equality.
+@functools.lru_cache(maxsize=256)
+def route_pattern(pattern: str) -> _Pattern:
+    """`pattern` compiled with RE2, whose matching time is linear in the label's length
+    (Python's re backtracks: `(a+)+$` against a long label stalls the event loop on every
+    delivery). RE2 refuses what it cannot match that way: backreferences and lookaround."""
+    options = re2.Options()
+    options.log_errors = False  # the error is raised to the caller; no second copy on stderr
+    try:
+        compiled: _Pattern = re2.compile(pattern, options)
+    except re2.error as exc:
+        why = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        raise RoutePatternError(why) from None
+    return compiled
 
 
 class ChannelRoute(BaseModel):
@@ -31,18 +57,22 @@ class ChannelRoute(BaseModel):
     channel: Annotated[str, Field(pattern=SLACK_CHANNEL_ID)]
     match: dict[str, str] = Field(default_factory=dict, description="label == value, all must hold")
     match_re: dict[str, str] = Field(
-        default_factory=dict, description="label matches the regex (anchored), all must hold"
+        default_factory=dict, description="label matches the RE2 regex (anchored), all must hold"
     )
     sentry_projects: list[str] = Field(default_factory=list, description="Sentry project slugs")
 
     @field_validator("match_re")
     @classmethod
-    def _regexes_compile(cls, value: dict[str, str]) -> dict[str, str]:
+    def _patterns_compile(cls, value: dict[str, str]) -> dict[str, str]:
         for label, pattern in value.items():
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"match_re.{label}: invalid regex {pattern!r}: {exc}") from exc
+                route_pattern(pattern)
+            except RoutePatternError as exc:
+                raise ValueError(
+                    f"match_re.{label}: RE2 cannot compile {pattern!r} ({exc}); Seawall matches "
+                    "routes with RE2 so that no label can stall it, and RE2 has no "
+                    "backreferences or lookaround: rewrite the pattern without them"
+                ) from None
         return value
 
     def matches_labels(self, labels: Mapping[str, str]) -> bool:
@@ -50,7 +80,7 @@ class ChannelRoute(BaseModel):
             return False
         if any(labels.get(k) != v for k, v in self.match.items()):
             return False
-        return all(re.fullmatch(p, labels.get(k, "")) for k, p in self.match_re.items())
+        return all(route_pattern(p).fullmatch(labels.get(k, "")) for k, p in self.match_re.items())
 
 
 class Approvers(BaseModel):
@@ -82,73 +112,6 @@ class StepBack(BaseModel):
     late_night_until_hour: int = Field(default=7, ge=0, le=23)
 
 
-USER_ID = r"^[UW][A-Z0-9]{2,}$"
-USERGROUP_ID = r"^S[A-Z0-9]{2,}$"
-EVERYONE = "everyone"
-ROLE_NAME = r"^[a-z][a-z0-9_-]{0,39}$"
-# What `access.allow` may name: each is checked where it happens (bot/access). A key that is
-# not one of these is a typo that would silently leave the action open, so it is an error.
-ACCESS_ACTIONS = frozenset(
-    {
-        "incident.declare",  # /incident declare, and Declare incident on a card
-        "incident.resolve",  # /incident resolve
-        "incident.change",  # /incident change: ask for a four-eyes approval
-        "alert.ack",  # Acknowledge on a triage card
-        "alert.silence",  # Silence on an Alertmanager card
-        "sentry.resolve",  # Resolve in Sentry
-        "sentry.ignore",  # Ignore in Sentry
-        "approval.approve",  # approve (button or reaction) or tick a checklist
-    }
-)
-ACCESS_KEY = r"^(?:[a-z]+\.\*|playbook\.[a-z][a-z0-9-]{1,40})$"  # alert.*, playbook.<name>
-
-
-class Role(BaseModel):
-    """People who hold a role: Slack users and members of Slack user groups."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    users: list[Annotated[str, Field(pattern=USER_ID)]] = Field(default_factory=list)
-    usergroups: list[Annotated[str, Field(pattern=USERGROUP_ID)]] = Field(default_factory=list)
-
-
-class Access(BaseModel):
-    """Who may do what (DESIGN.md "Access"). An action not listed is open to everyone."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    roles: dict[Annotated[str, Field(pattern=ROLE_NAME)], Role] = Field(default_factory=dict)
-    allow: dict[str, list[str]] = Field(default_factory=dict)
-    channels: list[Annotated[str, Field(pattern=SLACK_CHANNEL_ID)]] = Field(
-        default_factory=list,
-        description="slash commands that change things only from these channels (and "
-        "incident channels)",
-    )
-
-    @field_validator("roles")
-    @classmethod
-    def _everyone_is_reserved(cls, value: dict[str, Role]) -> dict[str, Role]:
-        if EVERYONE in value:
-            raise ValueError(f"{EVERYONE!r} is built in (the whole workspace); pick another name")
-        return value
-
-    @model_validator(mode="after")
-    def _allow_names_known_actions_and_roles(self) -> Access:
-        for action, roles in self.allow.items():
-            if action not in ACCESS_ACTIONS and not re.fullmatch(ACCESS_KEY, action):
-                known = ", ".join(sorted(ACCESS_ACTIONS))
-                raise ValueError(
-                    f"allow: {action!r} is not an action Seawall knows ({known}, "
-                    "playbook.<name>, or a family like alert.*)"
-                )
-            for role in roles:
-                if role != EVERYONE and role not in self.roles:
-                    raise ValueError(
-                        f"allow.{action}: role {role!r} is not defined under access.roles"
-                    )
-        return self
-
-
 class FileConfig(BaseModel):
     """The YAML file named by SEAWALL_CONFIG. Unknown keys are errors, so typos surface."""
 
@@ -160,6 +123,7 @@ class FileConfig(BaseModel):
     access: Access | None = Field(
         default=None, description="roles and who may do what; absent: everyone may"
     )
+    retention: Retention = Field(default_factory=Retention)
     playbook_modules: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]] = Field(
         default_factory=list,
         description="extra Python modules that define playbooks (beside playbooks/catalog/)",
@@ -191,14 +155,17 @@ class Settings(BaseSettings):
     slack_signing_secret: str = Field(description="Verifies that requests come from Slack.")
     slack_app_token: str | None = Field(
         default=None,
-        description="App-level token (xapp-…) for Socket Mode: reserved, not used yet (HTTP only).",
+        description="App-level token (xapp-…, scope connections:write): with it, `seawall "
+        "serve` also takes Slack requests over Socket Mode (no public URL needed for Slack; "
+        "webhooks still arrive over HTTP).",
     )
     slack_api_url: str = Field(
         default="https://slack.com/api/",
         description="Slack Web API base URL (the emulator's in tests).",
     )
-    seawall_channel: Annotated[str, Field(pattern=SLACK_CHANNEL_ID)] = Field(
-        description="Default channel ID for triage cards (routes in SEAWALL_CONFIG may override)."
+    seawall_channel: str = Field(
+        description="Default channel for triage cards: its ID, or its name as #alerts (looked "
+        "up once at start); routes in SEAWALL_CONFIG may override."
     )
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Redis, the system of record."
@@ -230,11 +197,56 @@ class Settings(BaseSettings):
     seawall_config: Path | None = Field(
         default=None, description="Path to the YAML file: channel routes (more sections later)."
     )
+    seawall_body_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request's whole body may take to arrive; slower ones get 408.",
+    )
     seawall_post_interval: float = Field(
         default=1.0,
         gt=0,
         description="Seconds between chat.postMessage calls per channel (Slack allows about 1/s).",
     )
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _a_bot_token(cls, value: str) -> str:
+        if value.startswith("xapp-"):
+            raise ValueError(
+                "this is an app-level token (xapp-…); SLACK_BOT_TOKEN needs the Bot User OAuth "
+                "Token (xoxb-…) from your app's OAuth & Permissions page. The xapp- token "
+                "belongs in SLACK_APP_TOKEN (Socket Mode)"
+            )
+        if value.startswith(("xoxp-", "xoxe")):
+            raise ValueError(
+                "this is a user token; SLACK_BOT_TOKEN needs the Bot User OAuth Token (xoxb-…) "
+                "from your app's OAuth & Permissions page"
+            )
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _an_app_token(cls, value: str | None) -> str | None:
+        if value and not value.startswith("xapp-"):
+            raise ValueError(
+                "SLACK_APP_TOKEN is the app-level token (xapp-…, scope connections:write) from "
+                "your app's Basic Information page, for Socket Mode; this is another kind"
+            )
+        return value or None
+
+    @field_validator("seawall_channel")
+    @classmethod
+    def _channel_id_or_name(cls, value: str) -> str:
+        value = value.strip()
+        if re.fullmatch(SLACK_CHANNEL_ID, value):
+            return value
+        if re.fullmatch(CHANNEL_NAME, value.removeprefix("#")):
+            return "#" + value.removeprefix("#")  # a name, looked up when Seawall starts
+        raise ValueError(
+            f"{value!r} is neither a channel ID nor a channel name. Use the channel ID (C…, at "
+            "the bottom of the channel's details, About tab) or its name as #alerts"
+        )
 
     @field_validator("slack_api_url")
     @classmethod
@@ -248,10 +260,12 @@ class Settings(BaseSettings):
         return value.rstrip("/") if value else value
 
 
+CHANNEL_NAME = r"^[a-z0-9][a-z0-9_-]{0,79}$"  # Slack's rule for channel names
+
 REQUIRED_HINTS = {
     "slack_bot_token": "the bot token from your Slack app's OAuth page (xoxb-…)",
     "slack_signing_secret": "from your Slack app's Basic Information page",
-    "seawall_channel": "the channel ID (e.g. C0123ABCD) where cards go by default",
+    "seawall_channel": "the channel where cards go by default: its ID (e.g. C0123ABCD) or #name",
     "alertmanager_webhook_token": (
         "any long random string; put the same in Alertmanager's http_config"
     ),
@@ -274,7 +288,7 @@ def _describe(err: Any) -> str:
     if err["type"] == "missing":
         hint = REQUIRED_HINTS.get(field, "")
         return f"{name} is not set" + (f": {hint}" if hint else "")
-    return f"{name} is invalid: {err['msg']}"
+    return f"{name} is invalid: {str(err['msg']).removeprefix('Value error, ')}"
 
 
 def load_file_config(path: Path | None) -> FileConfig:

@@ -2,6 +2,10 @@
 
 All keys start with `seawall:`. Keys belonging to one card share the hash tag `{card_id}`
 so that a later move to Redis Cluster keeps each card's keys in one slot.
+
+Nothing grows forever: every key has a TTL, or is bounded by construction and says so here.
+Retention settings are `retention:` in SEAWALL_CONFIG (bot/core/config.py: Retention); which
+cards are closed is bot/models/lifecycle.py. The job queue's keys (prefix `saq:`) are saq's own.
 """
 
 from __future__ import annotations
@@ -9,47 +13,56 @@ from __future__ import annotations
 PREFIX = "seawall"
 
 
-# Card document (JSON TriageCard with schema_version). No TTL: cards are the record of what
-# was shown in Slack and are needed to update the message whenever the alert comes back.
+# Card document (JSON TriageCard with schema_version). No TTL while its subject is open: it is
+# needed to update the Slack message whenever something happens. Once closed (alert group
+# resolved, Sentry issue resolved/ignored, run finished, prompt decided, approval ended,
+# incident resolved) it expires retention.resolved_cards (30 d) after its last write; a resolved
+# incident's card as long as its timeline (90 d), for the postmortem. Opening again (a group
+# firing again) makes it and all its keys below permanent again (bot/store.py).
 def card(card_id: str) -> str:
     return f"{PREFIX}:card:{{{card_id}}}"
 
 
-# Where the card lives in Slack: "channel ts". No TTL, like the card itself. Written only by
-# the poster, so webhook writers and the poster never contend on the same key.
+# Where the card lives in Slack: "channel ts". The card's TTL: set in the card's transaction,
+# and copied from the card's PTTL when the poster writes it later. Written only by the poster,
+# so webhook writers and the poster never contend on the same key.
 def card_message(card_id: str) -> str:
     return f"{PREFIX}:card:{{{card_id}}}:message"
 
 
 # Revision of the card last rendered to Slack: lets the poster tell "already shown" apart
-# from "changed while I was posting". No TTL.
+# from "changed while I was posting". The card's TTL, like card_message.
 def card_posted_revision(card_id: str) -> str:
     return f"{PREFIX}:card:{{{card_id}}}:posted"
 
 
-# LIST of JSON ThreadReply waiting to be posted in the card's thread. Drained by the poster;
-# no TTL so a reply survives a Slack outage of any length.
+# LIST of JSON ThreadReply waiting to be posted in the card's thread. Drained by the poster
+# (the key goes when empty); the card's TTL, so a reply survives a Slack outage as long as
+# the card does.
 def card_replies(card_id: str) -> str:
     return f"{PREFIX}:card:{{{card_id}}}:replies"
 
 
 # Reverse index Slack message -> card id, for reactions and actions that only carry a ts.
-# No TTL (same life as the card).
+# The card's TTL, like card_message (written with it); a clicked card that expired answers
+# "no longer in Seawall's store".
 def message_card(channel: str, ts: str) -> str:
     return f"{PREFIX}:msg:{channel}:{ts}"
 
 
 # ZSET of card ids whose latest revision is not yet in Slack, scored by when they first
-# became dirty (ms), so the oldest waits least. Per channel: Slack paces per channel.
+# became dirty (ms), so the oldest waits least. Per channel: Slack paces per channel. No TTL:
+# a card leaves once shown (or set aside), so it holds at most the cards not yet in Slack.
 def outbox(channel: str) -> str:
     return f"{PREFIX}:outbox:{channel}"
 
 
-# SET of channels that may have dirty cards; the poster's work list.
+# SET of channels that may have dirty cards; the poster's work list. No TTL: bounded by the
+# channels, and a channel leaves once its outbox is empty (the key goes with the last one).
 OUTBOX_CHANNELS = f"{PREFIX}:outbox:channels"
 
-# LIST used only to wake a sleeping poster (BLPOP). Trimmed to a few entries; losing one is
-# harmless because posters also poll.
+# LIST used only to wake a sleeping poster (BLPOP). No TTL: trimmed to 16 entries on every
+# write; losing one is harmless because posters also poll.
 OUTBOX_WAKE = f"{PREFIX}:outbox:wake"
 
 
@@ -127,18 +140,26 @@ CARD_ACTION_GUARD_TTL_S = 30
 
 
 # Current revision of the card (integer), kept beside the JSON so the poster can compare it
-# atomically in a script without parsing JSON. No TTL.
+# atomically in a script without parsing JSON. The card's TTL (same transaction).
 def card_revision(card_id: str) -> str:
     return f"{PREFIX}:card:{{{card_id}}}:rev"
 
 
 # ZSET of card ids whose Slack post failed for good (e.g. channel_not_found), scored by
-# time. Kept for operators (`seawall check`, logs); a newer revision retries the card.
+# time. Kept for operators (`seawall check`, logs); a newer revision retries the card. No TTL
+# on the set: every write drops entries older than DEAD_LETTER_MAX_AGE_S and all but the
+# newest DEAD_LETTER_MAX, so a channel that refuses every card cannot grow it without end.
 DEAD_LETTER = f"{PREFIX}:outbox:dead"
+DEAD_LETTER_MAX = 1000
+DEAD_LETTER_MAX_AGE_S = 30 * 24 * 3600
 
 
 # Redis Stream: the append-only timeline of one incident (alerts, actions, steps, prompts,
-# approvals, messages). No TTL and never trimmed: it is the postmortem's source.
+# approvals, messages): the postmortem's source. No TTL while the incident is open; once it
+# is resolved, retention.timelines (90 d: the postmortem window). Trimmed on every append to
+# about retention.timeline_max_entries (10,000: far more than an incident writes, far less
+# than a runaway loop would). Only the declaration starts one kept for good: a late entry for
+# an incident whose timeline expired starts one that expires after retention.timelines too.
 def timeline(incident_id: str) -> str:
     return f"{PREFIX}:timeline:{{{incident_id}}}"
 
@@ -162,13 +183,15 @@ COMMAND_ONCE_TTL_S = 600
 
 
 # Incident channel id -> incident id: messages and commands in a channel find their incident.
-# No TTL: the channel stays the incident's record (late messages still join the timeline).
+# No TTL while the incident is open; once resolved, the timeline's TTL (late messages still
+# join the timeline until then).
 def incident_channel(channel: str) -> str:
     return f"{PREFIX}:incident:channel:{channel}"
 
 
 # ZSET of open incident ids scored by declaration time (epoch s): `/incident status` outside
-# an incident channel lists them. An incident leaves it when resolved; no TTL.
+# an incident channel lists them. No TTL: it holds open incidents only; one leaves when
+# resolved, and an id whose card is gone or resolved is dropped when the set is read.
 OPEN_INCIDENTS = f"{PREFIX}:incidents:open"
 
 

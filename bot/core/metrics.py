@@ -22,6 +22,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=r,
         )
+        self.http_bodies_refused = Counter(
+            "seawall_http_bodies_refused",
+            "Request bodies refused before any route saw them (too_large, too_slow)",
+            ["route", "reason"],
+            registry=r,
+        )
         self.webhook_alerts = Counter(
             "seawall_webhook_alerts_received",
             "Alerts received in accepted webhook deliveries",

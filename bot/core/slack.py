@@ -10,6 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.errors import ConfigError
+
 log = logging.getLogger("seawall.slack")
 
 
@@ -50,3 +52,44 @@ async def in_usergroups(
         if user_id in (response.get("users") or []):
             return True, failures
     return False, failures
+
+
+class ChannelLister(Protocol):
+    async def conversations_list(self, **kwargs: Any) -> Any: ...
+
+
+async def channel_id(slack: ChannelLister, ref: str) -> str:
+    """A channel ID for `ref` (an ID already, or `#name`), asked of Slack once at start.
+    Raises ConfigError saying what to do when Slack does not know the name."""
+    if not ref.startswith("#"):
+        return ref
+    name, cursor = ref[1:], None
+    try:
+        while True:
+            page = await slack.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                limit=1000,
+                **({"cursor": cursor} if cursor else {}),
+            )
+            for channel in page.get("channels") or []:
+                if channel.get("name") == name:
+                    return str(channel["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+    except SlackApiError as exc:
+        raise ConfigError(
+            [
+                f"SEAWALL_CHANNEL {ref}: Slack would not list channels "
+                f"({exc.response.get('error')}); use the channel ID (C…, at the bottom of the "
+                "channel's details, About tab), or give the app channels:read and groups:read"
+            ]
+        ) from exc
+    raise ConfigError(
+        [
+            f"SEAWALL_CHANNEL {ref}: Slack knows no channel of that name that Seawall can see "
+            "(private channels: invite the bot first). Use the channel ID (C…, at the bottom "
+            "of the channel's details, About tab)"
+        ]
+    )

@@ -12,9 +12,9 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
-from bot.emulator import incoming_webhooks
+from bot.emulator import incoming_webhooks, socket_mode
 from bot.emulator.chat_methods import CHAT_METHODS
 from bot.emulator.config import EmulatorConfig
 from bot.emulator.conversation_methods import CONVERSATION_METHODS
@@ -37,6 +37,7 @@ from bot.emulator.workspace_methods import WORKSPACE_METHODS
 logger = logging.getLogger(__name__)
 
 RESPONSE_URL_PATH = "/_emulator/response_url/"
+SOCKET_OPEN = "apps.connections.open"
 MessageCallback = Callable[[str, EmulatedMessage, str], None]
 
 
@@ -57,6 +58,9 @@ class SlackEmulator:
         self._calls: list[RecordedCall] = []
         self._faults: list[Fault] = []
         self._hooks: dict[str, str] = {}  # incoming webhook path -> channel id; kept by reset()
+        self.socket = socket_mode.SocketModeHub(
+            app_token=self.config.app_token, app_id=self.config.app_id, clock=self.config.clock
+        )
         self.app = Starlette(routes=self._routes())
 
     def _new_limiter(self) -> RateLimiter:
@@ -222,7 +226,7 @@ class SlackEmulator:
 
     # -- HTTP ------------------------------------------------------------------------------
 
-    def _routes(self) -> list[Route]:
+    def _routes(self) -> list[BaseRoute]:
         return [
             Route("/api/{method}", self._api, methods=["GET", "POST"]),
             Route(RESPONSE_URL_PATH + "{url_id}", self._response_url, methods=["POST"]),
@@ -231,6 +235,7 @@ class SlackEmulator:
                 self._incoming_webhook,
                 methods=["POST"],
             ),
+            WebSocketRoute(socket_mode.PATH, self.socket.endpoint),
             *inspection_routes(self),
         ]
 
@@ -249,6 +254,7 @@ class SlackEmulator:
 
     async def _api(self, request: Request) -> Response:
         method = str(request.path_params["method"])
+        base_url = str(request.base_url)
         parsed = parse_request(
             query=list(request.query_params.multi_items()),
             body=await request.body(),
@@ -256,7 +262,10 @@ class SlackEmulator:
             authorization=request.headers.get("authorization"),
         )
         with self._lock:
-            answer = self._answer(method, parsed)
+            if method == SOCKET_OPEN:  # the one method for the app-level token
+                answer = _Answer(200, self.socket.open_connection(parsed.token, base_url))
+            else:
+                answer = self._answer(method, parsed)
             self._calls.append(
                 RecordedCall(
                     method=method,
@@ -284,6 +293,8 @@ class SlackEmulator:
             return _Answer(200, error("unknown_method"))
         if parsed.token is None:
             return _Answer(200, error("not_authed"))
+        if parsed.token == self.config.app_token:  # app-level tokens only open Socket Mode
+            return _Answer(200, error("not_allowed_token_type"))
         if not self.config.accepts_token(parsed.token):
             return _Answer(200, error("invalid_auth"))
         if parsed.error is not None:

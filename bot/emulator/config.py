@@ -20,6 +20,7 @@ def _default_method_limits() -> dict[str, int]:
         "conversations.open": 100,
         "usergroups.users.list": 20,  # Tier 2
         "conversations.create": 20,  # Tier 2
+        "conversations.list": 20,  # Tier 2
         "conversations.invite": 50,  # Tier 3
         "conversations.setTopic": 20,  # Tier 2
         "pins.add": 20,  # Tier 2
@@ -48,6 +49,8 @@ class EmulatorConfig:
 
     bot_token: str = "xoxb-emulator"
     extra_tokens: set[str] = field(default_factory=set)
+    # The app-level token (xapp-…) that may open Socket Mode connections; None: no Socket Mode.
+    app_token: str | None = None
     team_id: str = "T0SEAWALL"
     team_domain: str = "seawall-emulator"
     team_name: str = "Seawall Emulator"

@@ -147,7 +147,30 @@ def pins_add(call: WebCall) -> Response:
     return {"ok": True}
 
 
+def conversations_list(call: WebCall) -> Response:
+    """Channels (not DMs) a page at a time: `limit` (Slack allows up to 1000) and `cursor`
+    (an opaque string Slack hands out in response_metadata.next_cursor)."""
+    limit = call.int_param("limit", 100)
+    if not 1 <= limit <= 1000:
+        return error("invalid_limit")
+    ids = sorted(c for c in call.ws.channels if not c.startswith("D"))
+    cursor = call.text_param("cursor")
+    start = 0
+    if cursor:
+        if not cursor.startswith("dGVhbTpD") or not cursor[8:].isdigit():
+            return error("invalid_cursor")
+        start = int(cursor[8:])
+    page = ids[start : start + limit]
+    more = start + limit < len(ids)
+    return {
+        "ok": True,
+        "channels": [_channel_object(call, channel_id) for channel_id in page],
+        "response_metadata": {"next_cursor": f"dGVhbTpD{start + limit}" if more else ""},
+    }
+
+
 CONVERSATION_METHODS: dict[str, Method] = {
+    "conversations.list": conversations_list,
     "conversations.create": conversations_create,
     "conversations.invite": conversations_invite,
     "conversations.setTopic": conversations_set_topic,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 SLACK_USER_AGENT = "Slackbot 1.0 (+https://api.slack.com/robots)"
 
@@ -304,3 +304,15 @@ def build_url_verification(
 
 def new_event_id() -> str:
     return "Ev" + secrets.token_hex(5).upper()
+
+
+def as_envelope(request: SignedRequest) -> tuple[str, dict[str, Any]]:
+    """What Slack pushes over Socket Mode for the same request: the envelope type and its
+    payload (a slash command's form fields, an interaction's payload, an event's body)."""
+    content_type = request.headers.get("Content-Type", "")
+    if content_type.startswith("application/json"):
+        return "events_api", json.loads(request.body)
+    fields = dict(parse_qsl(request.body.decode(), keep_blank_values=True))
+    if "payload" in fields:
+        return "interactive", json.loads(fields["payload"])
+    return "slash_commands", fields

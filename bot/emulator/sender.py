@@ -1,4 +1,5 @@
-"""SlackSender: play Slack's side towards the bot, with signed requests over real HTTP.
+"""SlackSender: play Slack's side towards the bot, with signed requests over real HTTP, or
+as Socket Mode envelopes through the emulator's WebSocket (`socket_mode=True`).
 
 When it knows the emulator (the object in-process, or its URL out of process) it obtains
 trigger_ids and response_urls the emulator will honour, copies stored messages into
@@ -20,6 +21,7 @@ from bot.emulator.app import RESPONSE_URL_PATH, SlackEmulator
 from bot.emulator.payloads import (
     SignedRequest,
     TeamInfo,
+    as_envelope,
     build_block_action,
     build_event,
     build_slash_command,
@@ -42,7 +44,11 @@ class SlackSender:
         clock: Callable[[], float] = time.time,
         team: TeamInfo | None = None,
         timeout: float = 10.0,
+        socket_mode: bool = False,
     ) -> None:
+        if socket_mode and emulator is None:
+            raise ValueError("Socket Mode pushes envelopes through the in-process emulator")
+        self.socket_mode = socket_mode
         self.bot_url = bot_url
         self.signing_secret = signing_secret
         self.emulator_url = emulator_url.rstrip("/") if emulator_url else None
@@ -116,7 +122,16 @@ class SlackSender:
         return None
 
     def _send(self, request: SignedRequest) -> httpx.Response:
-        return self._http.post(self.bot_url, content=request.body, headers=request.headers)
+        if not self.socket_mode:
+            return self._http.post(self.bot_url, content=request.body, headers=request.headers)
+        # The same request as Slack would push it over Socket Mode; the ack stands in for the
+        # HTTP response (its payload is what the response body would have been).
+        assert self.emulator is not None
+        kind, payload = as_envelope(request)
+        ack = self.emulator.socket.send(kind, payload)
+        if "payload" in ack:
+            return httpx.Response(200, json=ack["payload"])
+        return httpx.Response(200)
 
     def _timestamp(self, timestamp: int | None) -> int:
         return int(self.clock()) if timestamp is None else timestamp

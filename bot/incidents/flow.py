@@ -51,7 +51,16 @@ async def open_incidents(deps: Deps) -> list[Incident]:
     """Open incidents, oldest declaration first."""
     ids: list[str] = await deps.redis.zrange(keys.OPEN_INCIDENTS, 0, -1)
     found = [await get_incident(deps, incident_id) for incident_id in ids]
-    return [i for i in found if i is not None and i.status == "open"]
+    # An id whose card is gone or resolved (its resolve stopped half-way) leaves the set here,
+    # so the set holds open incidents only (keys.OPEN_INCIDENTS).
+    stale = [i for i, incident in zip(ids, found, strict=True) if not _is_open(incident)]
+    if stale:
+        await deps.redis.zrem(keys.OPEN_INCIDENTS, *stale)
+    return [i for i in found if i is not None and _is_open(i)]
+
+
+def _is_open(incident: Incident | None) -> bool:
+    return incident is not None and incident.status == "open"
 
 
 @dataclass
@@ -107,17 +116,19 @@ async def declare(
 
     if not (await deps.store.mutate_card(card_id, create)).changed:
         raise SeawallError(f"incident {incident.incident_id} already exists")  # known_incident
-    async with deps.redis.pipeline(transaction=True) as pipe:
-        pipe.set(keys.incident_channel(incident.channel), incident.incident_id)
-        pipe.zadd(keys.OPEN_INCIDENTS, {incident.incident_id: now.timestamp()})
-        await pipe.execute()
-    await deps.timeline.append(
+    # The timeline first (the one entry that starts it for good); the channel finds the
+    # incident, and its messages their timeline, only once the indexes below exist.
+    await deps.timeline.begin(
         incident.incident_id,
         "incident",
         f"Incident declared: {title} ({severity.upper()})",
         actor=user_id,
         ref=card_id,
     )
+    async with deps.redis.pipeline(transaction=True) as pipe:
+        pipe.set(keys.incident_channel(incident.channel), incident.incident_id)
+        pipe.zadd(keys.OPEN_INCIDENTS, {incident.incident_id: now.timestamp()})
+        await pipe.execute()
     if alert is not None:
         await deps.timeline.append(
             incident.incident_id,
@@ -187,11 +198,24 @@ async def resolve(deps: Deps, channel_id: str, user_id: str) -> Resolved:
     if not isinstance(incident, Incident):
         return Resolved(None, changed=False)
     if result.changed:
-        await deps.redis.zrem(keys.OPEN_INCIDENTS, incident_id)
         await deps.timeline.append(
             incident_id, "incident", "Incident resolved", actor=user_id, ref=card_id
         )
+    if incident.status == "resolved":
+        await _start_postmortem_window(deps, incident_id, channel_id)
     return Resolved(incident, changed=result.changed)
+
+
+async def _start_postmortem_window(deps: Deps, incident_id: str, channel_id: str) -> None:
+    """The timeline and the channel's index expire with the resolved summary card (which
+    bot/models/lifecycle.py keeps as long). NX: a repeated resolve, which also completes one
+    that stopped half-way, does not push the window back."""
+    window_s = int(deps.config.retention.timelines.total_seconds())
+    async with deps.redis.pipeline(transaction=True) as pipe:
+        pipe.zrem(keys.OPEN_INCIDENTS, incident_id)
+        pipe.expire(keys.timeline(incident_id), window_s, nx=True)
+        pipe.expire(keys.incident_channel(channel_id), window_s, nx=True)
+        await pipe.execute()
 
 
 async def link_run(deps: Deps, incident_id: str, run_id: str, what: str, user_id: str) -> None:

@@ -31,6 +31,10 @@ class Alert(BaseModel):
     starts_at: datetime
     ends_at: datetime | None = None
     generator_url: str = ""
+    # When Seawall first stored this occurrence as resolved (its own clock, not the sender's):
+    # how long it stays listed counts from here (bot/alerts/rules.py: drop_old_resolved).
+    # Absent on cards stored before schema 2.
+    resolved_seen_at: datetime | None = None
 
 
 class AlertGroup(BaseModel):
@@ -51,6 +55,10 @@ class AlertGroup(BaseModel):
     # never saw it fire, so its earlier state was lost (e.g. Redis restarted without
     # persistence) or it fired before Seawall was set up. The card says so.
     first_heard_resolved: bool = False
+    # Resolved alerts that left `alerts` (too old, or beyond the most recent few): still counted
+    # on the card, so a group that churns stays small without forgetting what it saw.
+    resolved_dropped: int = 0
+    first_starts_at: datetime | None = None  # the earliest alert ever seen, dropped ones too
 
     @property
     def status(self) -> Status:
@@ -58,7 +66,13 @@ class AlertGroup(BaseModel):
         return Status.FIRING if firing else Status.RESOLVED
 
     def count(self, status: Status) -> int:
+        """Alerts listed in the group with this status (not those that left it)."""
         return sum(1 for a in self.alerts.values() if a.status is status)
+
+    @property
+    def resolved_total(self) -> int:
+        """Resolved alerts the group has seen: listed ones and those that left it."""
+        return self.count(Status.RESOLVED) + self.resolved_dropped
 
 
 def matchers_digest(matchers: dict[str, str]) -> str:

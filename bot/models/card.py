@@ -15,7 +15,9 @@ from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 from bot.models.slots import SlotReport, SlotWatch
 
-CARD_SCHEMA_VERSION = 1
+# 2: alert groups drop old resolved alerts (Alert.resolved_seen_at, AlertGroup.resolved_dropped
+# and first_starts_at, all optional so that version 1 cards load unchanged).
+CARD_SCHEMA_VERSION = 2
 
 
 # Every live Slack message is a card with one of these subjects (docs/decisions.md).

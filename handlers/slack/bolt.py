@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
@@ -49,7 +50,16 @@ def event_identity(body: dict[str, Any]) -> str | None:
     return "digest-" + hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
+class _TokenFromEnvironmentIsFine(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment even when given a client, then warns
+    that the token is unused: it is the same token, already in the client. Drop only that."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
 def build_bolt(deps: Deps) -> AsyncApp:
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_TOKEN_WARNING_FILTER)
     bolt = AsyncApp(
         client=deps.slack,
         signing_secret=deps.settings.slack_signing_secret,
@@ -142,3 +152,6 @@ def _consume_error(future: asyncio.Future[Any]) -> None:
     # Retrieved so asyncio does not log "exception was never retrieved": it was logged above.
     if not future.cancelled():
         future.exception()
+
+
+_TOKEN_WARNING_FILTER = _TokenFromEnvironmentIsFine()

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from bot.core import keys
 from bot.core.clock import SystemClock
 from bot.models.alert import AlertGroup
-from bot.models.card import Ack, TriageCard
+from bot.models.card import CARD_SCHEMA_VERSION, Ack, TriageCard
 from bot.store import CardMutation, MutationResult, Mutator, Store, connect
 
 pytestmark = pytest.mark.integration
 
 CARD_ID = "am-store-test"
 NOW = datetime(2026, 11, 23, 10, tzinfo=UTC)
+STORED_V1 = Path(__file__).parents[1] / "fixtures" / "stored" / "alert_group_v1.json"
 
 
 def mutate_once(redis_url: str, mutate: Mutator) -> tuple[MutationResult, TriageCard | None]:
@@ -66,3 +69,23 @@ def test_a_card_changed_in_place_is_written_as_the_next_revision(redis_url: str)
     assert stored is not None
     assert stored.ack == Ack(user_id="U0ALICE", at=NOW)
     assert stored.revision == 2
+
+
+def test_a_card_stored_by_the_previous_release_is_rewritten_with_this_schema(
+    redis_url: str,
+) -> None:
+    stored_v1 = STORED_V1.read_text(encoding="utf-8")
+    card_id = TriageCard.model_validate_json(stored_v1).card_id
+
+    async def scenario() -> TriageCard | None:
+        store = Store(connect(redis_url), SystemClock())
+        await store.redis.set(keys.card(card_id), stored_v1)
+        await store.mutate_card(card_id, lambda card: CardMutation(card=card) if card else None)
+        stored = await store.get_card(card_id)
+        await store.redis.aclose()
+        return stored
+
+    stored = asyncio.run(scenario())
+    assert stored is not None
+    assert stored.schema_version == CARD_SCHEMA_VERSION
+    assert stored.revision == 8

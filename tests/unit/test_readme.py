@@ -46,6 +46,7 @@ def test_the_readme_config_file_example_is_valid() -> None:
     config = FileConfig.model_validate(yaml.safe_load(block))
     assert config.approvers.users == ["U0123ALICE"]
     assert config.playbooks["quarantine"]["backend"] == "web"
+    assert config.retention.resolved_cards.days == 30
     slot_lag = configured(config)
     assert slot_lag is not None
     assert slot_lag.databases["orders"].admin_dsn_env == "ORDERS_ADMIN_DSN"

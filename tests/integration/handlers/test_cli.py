@@ -54,7 +54,7 @@ def stack_env(stack: SeawallStack, **overrides: str) -> dict[str, str]:
 
 
 def test_check_lists_every_missing_setting_and_fails() -> None:
-    result = run(["check"], env={"SEAWALL_CHANNEL": "general"})
+    result = run(["check"], env={"SEAWALL_CHANNEL": "general channel"})
     assert result.returncode == 1
     for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "ALERTMANAGER_WEBHOOK_TOKEN"):
         assert f"{name} is not set" in result.stdout
@@ -98,6 +98,24 @@ def test_check_reports_a_token_slack_rejects_and_an_unreachable_redis(stack: Sea
     assert result.returncode == 1
     assert "auth.test: invalid_auth" in result.stdout
     assert "REDIS_URL: Redis is unreachable" in result.stdout
+
+
+def test_check_names_an_unreachable_slack_in_one_line_without_library_noise(
+    stack: SeawallStack,
+) -> None:
+    env = stack_env(stack, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/")
+    result = run(["check"], env=env)
+    assert result.returncode == 1
+    assert "is unreachable" in result.stdout
+    output = result.stdout + result.stderr
+    assert "retry handler" not in output.lower()
+    assert "Traceback" not in output
+
+
+def test_check_resolves_a_channel_given_by_name(stack: SeawallStack) -> None:
+    result = run(["check"], env=stack_env(stack, SEAWALL_CHANNEL="#alerts"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "default channel #alerts (C0ALERTS)" in result.stdout
 
 
 def test_check_reports_a_broken_config_file(stack: SeawallStack, tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from bot.access.rules import (
     playbook_action,
     refusal,
 )
-from bot.core.config import Access, FileConfig
+from bot.core.access_config import Access
+from bot.core.config import FileConfig
 
 ACCESS = Access.model_validate(
     {

@@ -15,6 +15,7 @@ from bot.cards.alert_group import NO_RECORD
 from bot.cards.common import ActionId, escape, truncate, usable_url
 from bot.cards.render import render
 from bot.emulator.blocks import validate_blocks
+from bot.models.alert import AlertGroup
 from bot.models.card import Ack, TriageCard
 from tests.fixtures.alertmanager_payloads import QUIRKS, group_payload
 
@@ -131,3 +132,14 @@ def test_a_group_first_heard_of_resolved_says_its_state_may_have_been_lost() -> 
 
 def test_a_group_seen_firing_first_has_no_such_notice() -> None:
     assert NO_RECORD not in all_text(blocks_of(card_for(group_payload("Disk"))))
+
+
+def test_resolved_alerts_that_left_the_group_are_still_counted_on_the_card() -> None:
+    card = card_for(group_payload("PodCrash", alerts=1, resolved=2))
+    assert isinstance(card.subject, AlertGroup)
+    card.subject.resolved_dropped = 3_950
+    card.subject.first_starts_at = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    text = all_text(blocks_of(card))
+    assert "*1 firing* · 3,952 resolved" in text
+    assert "3,950 older resolved alerts are counted here but no longer listed" in text
+    assert "since <!date^1795161600^" in text  # the earliest start, though its alert left

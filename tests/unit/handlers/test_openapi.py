@@ -46,7 +46,7 @@ def test_each_webhook_documents_its_auth_refusals_and_the_retry_status(path: str
     operation = document["paths"][path]["post"]
     [requirement] = operation["security"]
     assert set(requirement) <= set(document["components"]["securitySchemes"])
-    assert set(operation["responses"]) == {"200", "400", "401", "413", "422", "503"}
+    assert set(operation["responses"]) == {"200", "400", "401", "408", "413", "422", "503"}
     assert "Retry-After" in operation["responses"]["503"]["headers"]
     assert operation["requestBody"]["required"] is True
 

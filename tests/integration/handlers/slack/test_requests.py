@@ -283,3 +283,29 @@ def test_a_card_that_cannot_be_rendered_does_not_block_the_rest_of_the_channel(
     wait_until(lambda: len(stack.messages()) == 2, what="the second card")
     assert any(b"render-failed" in m for m in client.zrange("seawall:outbox:dead", 0, -1))
     client.close()
+
+
+def test_an_interaction_seawall_does_not_know_is_acked_and_logged_once(
+    stack: SeawallStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    posted = posted_card(stack)
+    for _ in range(2):  # an old card's button after an upgrade, clicked twice
+        response = stack.sender.block_action(
+            action_id="card.retired_button",
+            value=None,
+            user_id="U0ALICE",
+            channel_id=CHANNEL,
+            message_ts=posted.ts,
+        )
+        assert response.status_code == 200
+    event = stack.sender.event({"type": "app_home_opened", "user": "U0ALICE", "tab": "home"})
+    assert event.status_code == 200
+    loud = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "seawall.slack.unknown" and r.levelname == "WARNING"
+    ]
+    assert loud == [
+        "ignored a button or menu Seawall does not know: 'card.retired_button' (acknowledged)",
+        "ignored a event Seawall does not know: 'app_home_opened' (acknowledged)",
+    ]

@@ -1,0 +1,68 @@
+"""Redis primitives every part of Seawall shares: leases held by one process at a time,
+pauses whose TTL is the wait itself, and one-shot claims (SET NX) against retries and double
+clicks. The store builds on them (bot/store.py); they know nothing of cards."""
+
+from __future__ import annotations
+
+import secrets
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.core.errors import StoreUnavailable
+
+REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+# Releases a lease only if we still hold it (another process may hold it after expiry).
+_RELEASE_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_RENEW_IF_OWNER = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
+class Primitives:
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self._release = redis.register_script(_RELEASE_IF_OWNER)
+        self._renew = redis.register_script(_RENEW_IF_OWNER)
+
+    async def acquire_lease(self, key: str, ttl_ms: int) -> str | None:
+        token = secrets.token_hex(8)
+        ok = await self.redis.set(key, token, nx=True, px=ttl_ms)
+        return token if ok else None
+
+    async def renew_lease(self, key: str, token: str, ttl_ms: int) -> bool:
+        return bool(await self._renew(keys=[key], args=[token, ttl_ms]))
+
+    async def release_lease(self, key: str, token: str) -> None:
+        await self._release(keys=[key], args=[token])
+
+    async def pause(self, key: str, ms: int) -> None:
+        """Block `key`'s resource for `ms` (extends, never shortens, a running pause)."""
+        remaining = await self.pause_remaining_ms(key)
+        if ms > remaining:
+            await self.redis.set(key, "1", px=max(1, ms))
+
+    async def pause_remaining_ms(self, key: str) -> int:
+        ttl = int(await self.redis.pttl(key))
+        return max(ttl, 0)
+
+    async def pauses_remaining_ms(self, *pause_keys: str) -> list[int]:
+        """pause_remaining_ms of several keys in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in pause_keys:
+                pipe.pttl(key)
+            ttls = await pipe.execute()
+        return [max(int(ttl), 0) for ttl in ttls]
+
+    async def claim(self, key: str, ttl_s: int) -> bool:
+        """True the first time within `ttl_s`; False for repeats (retries, double clicks)."""
+        try:
+            return bool(await self.redis.set(key, "1", nx=True, ex=ttl_s))
+        except REDIS_ERRORS as exc:
+            raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc

@@ -1,0 +1,161 @@
+"""README's commands, run as a newcomer would type them: the Alertmanager config passes amtool,
+and "Run the real stack against the emulator" (seawall emulator, seawall run, seawall send)
+puts a card in front of them. Real child processes, owned and stopped by PID."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.ports import free_port
+from tests.support.redis_server import RedisServer
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+README = ROOT / "README.md"
+SEAWALL = [sys.executable, "-m", "handlers.cli"]
+
+
+def readme_block(after: str, language: str) -> str:
+    text = README.read_text(encoding="utf-8").split(after, 1)[1]
+    return text.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    prefixes = ("SLACK_", "SEAWALL_", "SENTRY_", "ALERTMANAGER_", "REDIS_", "PORT")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    env.update(extra)
+    return env
+
+
+class Child:
+    """A `seawall ...` child process with its output in a file; stopped by PID."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self._out = log.open("wb")
+        self.proc = subprocess.Popen(
+            [*SEAWALL, *args], env=env, cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT
+        )
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.search(pattern, self.output())
+            if found:
+                return found
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError(f"no {pattern!r} in the output of {self.log.name}:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._out.close()
+
+
+@pytest.fixture
+def children() -> Iterator[list[Child]]:
+    started: list[Child] = []
+    yield started
+    for child in reversed(started):
+        child.stop()
+
+
+def test_the_readme_alertmanager_config_passes_amtool(tmp_path: Path) -> None:
+    amtool = shutil.which("amtool")
+    assert amtool, "amtool comes with prometheus-alertmanager (scripts/install-system-deps.sh)"
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(readme_block("A complete `alertmanager.yml`", "yaml"))
+    result = subprocess.run(
+        [amtool, "check-config", str(config)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
+    redis_server: RedisServer, redis_url: str, tmp_path: Path, children: list[Child]
+) -> None:
+    emulator_port, seawall_port = free_port(), free_port()
+    emulator = Child(
+        ["emulator", "--port", str(emulator_port)], clean_env(), tmp_path / "emulator.log"
+    )
+    children.append(emulator)
+    emulator.wait_for("Ctrl-C stops")
+    # The environment exactly as the emulator printed it (Socket Mode's line included).
+    printed = dict(re.findall(r"export (\w+)=(\S+)", emulator.output()))
+    env = clean_env(
+        **printed,
+        ALERTMANAGER_WEBHOOK_TOKEN="any-long-random-string",
+        REDIS_URL=redis_url,
+        PORT=str(seawall_port),
+    )
+    run = Child(["run"], env, tmp_path / "run.log")
+    children.append(run)
+    run.wait_for("Uvicorn running")
+
+    def send(*args: str) -> str:
+        result = subprocess.run(
+            [*SEAWALL, "send", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    assert send("alert", "firing", "HighErrorRate").startswith("HTTP 200")
+    emulator.wait_for(r"#alerts · new card[\s\S]*HIGHERRORRATE")
+    assert "declared a *SEV2* incident" in send("slash", "/incident declare DB down")
+    emulator.wait_for(r"#inc-\d{8}-db-down · new card")
+    run.wait_for(r"job incident_pin done in [\d.]+ s \(key incident_pin:")
+    log = run.output()
+    assert "will be unused" not in log  # Bolt's token warning, silenced
+    assert "Job<" not in log  # saq's whole-job dumps stay out of INFO
+    assert "retry handler found" not in log
+
+
+def test_the_sandbox_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*SEAWALL, "sandbox", "--port", str(port), "--emulator-port", str(free_port())],
+            env=clean_env(),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 2
+    assert len(lines) == 1, lines
+    assert f"Port {port} is already in use" in lines[0]
+    assert f"--port {port + 1}" in lines[0]
+    assert f"make demo PORT={port + 1}" in lines[0]

@@ -1,0 +1,117 @@
+"""SEAWALL_CONFIG: route patterns are matched in linear time, and a pattern that needs
+backtracking is refused at load with one line saying why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core.config import ChannelRoute, load_file_config, load_settings
+from bot.core.errors import ConfigError
+
+# Python's re takes 2^n steps on this pattern against n "a"s and a mismatch at the end: with
+# 5,000 it would not finish in our lifetime.
+PATHOLOGICAL = r"(a+)+$"
+LONG_LABEL = "a" * 5_000 + "!"
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "seawall.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# A generous guard: pytest-timeout fails the test instead of hanging the suite if the pattern
+# backtracks; the assertion is on the result.
+@pytest.mark.timeout(20)
+def test_a_catastrophic_pattern_matches_a_long_label_in_linear_time() -> None:
+    route = ChannelRoute(channel="C0PAYMENTS", match_re={"service": PATHOLOGICAL})
+    assert route.matches_labels({"service": LONG_LABEL}) is False
+    assert route.matches_labels({"service": "a" * 5_000}) is True
+
+
+def test_route_patterns_are_anchored_at_both_ends() -> None:
+    route = ChannelRoute(channel="C0PAYMENTS", match_re={"service": "pay.*"})
+    assert route.matches_labels({"service": "payments"}) is True
+    assert route.matches_labels({"service": "not-payments"}) is False
+    assert route.matches_labels({"team": "payments"}) is False
+
+
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        (r"(pay)\1", "backreferences"),
+        (r"pay(?!ments)", "lookaround"),
+        (r"(?<=x)pay", "lookaround"),
+    ],
+)
+def test_a_pattern_that_needs_backtracking_is_refused_at_load_in_one_line(
+    tmp_path: Path, pattern: str, reason: str
+) -> None:
+    path = write_config(
+        tmp_path, f"routes:\n  - channel: C0PAYMENTS\n    match_re: {{service: '{pattern}'}}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_file_config(path)
+    [problem] = caught.value.problems
+    assert "\n" not in problem
+    assert "match_re.service" in problem
+    assert "RE2" in problem
+    assert reason in problem
+
+
+def test_an_invalid_pattern_is_refused_with_the_engine_s_reason(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "routes:\n  - channel: C0X1\n    match_re: {service: '['}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_file_config(path)
+    [problem] = caught.value.problems
+    assert "match_re.service" in problem
+    assert "missing ]" in problem
+
+
+def settings_with(**overrides: str) -> str:
+    env = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SEAWALL_CHANNEL": "C0ALERTS",
+        "ALERTMANAGER_WEBHOOK_TOKEN": "t",
+        **overrides,
+    }
+    try:
+        load_settings(env)
+    except ConfigError as exc:
+        return "\n".join(exc.problems)
+    return ""
+
+
+def test_an_app_level_token_as_the_bot_token_is_named_as_the_wrong_kind() -> None:
+    problem = settings_with(SLACK_BOT_TOKEN="xapp-1-A0-1-abc")
+    assert problem.startswith("SLACK_BOT_TOKEN is invalid: this is an app-level token (xapp-…)")
+    assert "Bot User OAuth Token (xoxb-…)" in problem
+    assert "SLACK_APP_TOKEN" in problem
+
+
+def test_a_channel_name_is_accepted_with_or_without_its_hash() -> None:
+    assert load_settings_value("alerts") == "#alerts"
+    assert load_settings_value("#alerts") == "#alerts"
+    assert load_settings_value("C0ALERTS") == "C0ALERTS"
+
+
+def test_a_channel_that_is_neither_id_nor_name_says_where_to_find_the_id() -> None:
+    problem = settings_with(SEAWALL_CHANNEL="Alerts Channel!")
+    assert problem.startswith("SEAWALL_CHANNEL is invalid: 'Alerts Channel!' is neither")
+    assert "About tab" in problem
+    assert "regex" not in problem.lower()
+    assert "pattern" not in problem.lower()
+
+
+def load_settings_value(channel: str) -> str:
+    return load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SEAWALL_CHANNEL": channel,
+            "ALERTMANAGER_WEBHOOK_TOKEN": "t",
+        }
+    ).seawall_channel
