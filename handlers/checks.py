@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import httpx
@@ -14,6 +15,7 @@ from bot.core.config import Settings, load_file_config, load_settings
 from bot.core.errors import ConfigError, StoreUnavailable
 from bot.core.slack import channel_id, make_client
 from bot.store import Store, connect
+from playbooks.catalog.slot_lag.preflight import preflight
 
 Echo = Callable[[str], None]
 
@@ -64,6 +66,10 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         echo("· ALERTMANAGER_URL is not set: the Silence button will say so (optional)")
     if config is not None and config.access is None:
         echo(NO_ACCESS_WARNING)
+    if config is not None:
+        playbook_problems, playbook_warnings = await preflight(config, os.environ)
+        problems.extend(playbook_problems)
+        warnings = [*warnings, *playbook_warnings]
 
     for warning in warnings:
         echo(f"⚠ {warning}")

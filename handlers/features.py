@@ -22,11 +22,12 @@ from handlers.slack import (
     incidents,
     playbooks,
     sentry,
+    slots,
     step_back,
     triage,
     unknown,
 )
-from handlers.slack.feature import Button, Feature, JobFn, Subcommand
+from handlers.slack.feature import Button, Cron, Feature, JobFn, Subcommand
 
 FEATURES: tuple[Feature, ...] = (
     triage.FEATURE,
@@ -37,6 +38,7 @@ FEATURES: tuple[Feature, ...] = (
     step_back.FEATURE,
     playbooks.FEATURE,
     changes.FEATURE,
+    slots.FEATURE,
 )
 
 
@@ -68,6 +70,11 @@ def job_functions() -> dict[str, JobFn]:
                 raise ValueError(f"two features define the job {name}")
             found[name] = fn
     return found
+
+
+def cron_jobs(deps: Deps) -> list[Cron]:
+    """Every job the workers run on a schedule, as the config asks."""
+    return [cron for feature in FEATURES for cron in feature.cron(deps)]
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:

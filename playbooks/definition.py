@@ -7,7 +7,7 @@ engine changes when a playbook is added (docs/playbooks.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,16 @@ StepCode = Callable[[StepContext], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
+class Condition:
+    """Decided once, when a run starts, from its parameters and this playbook's settings
+    (its section of `playbooks:`, unvalidated: a test should fail safe). The run keeps the
+    outcome in its plan, so the card and the gates show what was decided then."""
+
+    test: Callable[[BaseModel, Mapping[str, Any]], bool] = field(repr=False)
+    words: str  # how --help says it, e.g. "when drop= is given"
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     description: str  # may use {param} placeholders; shown before the step runs
@@ -55,6 +65,8 @@ class Step:
     read_only: bool = False
     ungated: str | None = None
     undo: StepCode | None = field(default=None, repr=False)  # code that undoes it (Roll back)
+    only_if: Condition | None = None  # in the plan only when this holds (e.g. an optional action)
+    four_eyes_if: Condition | None = None  # four-eyes also when this holds (e.g. production)
 
     @property
     def gated(self) -> bool:
@@ -94,15 +106,20 @@ class Playbook:
             if name not in fields:
                 raise ValueError(f"positional {name!r} is not a parameter of {self.name}")
 
-    def plan(self, params: BaseModel) -> list[StepRecord]:
-        """The steps as they will run with these parameters (texts filled in)."""
+    def plan(
+        self, params: BaseModel, settings: Mapping[str, Any] | None = None
+    ) -> list[StepRecord]:
+        """The steps as they will run with these parameters and settings (texts filled in;
+        steps whose `only_if` does not hold left out)."""
         values = params.model_dump(mode="json")
+        settings = settings or {}
         return [
             StepRecord(
                 name=step.name,
                 description=step.description.format_map(values),
                 destructive=step.destructive,
-                four_eyes=step.four_eyes,
+                four_eyes=step.four_eyes
+                or (step.four_eyes_if is not None and step.four_eyes_if.test(params, settings)),
                 idempotent=step.idempotent,
                 high_risk=step.high_risk,
                 rollback=step.rollback.format_map(values) if step.rollback else None,
@@ -113,6 +130,7 @@ class Playbook:
                 can_undo=step.undo is not None,
             )
             for step in self.steps
+            if step.only_if is None or step.only_if.test(params, settings)
         ]
 
     def step(self, name: str) -> Step:

@@ -63,7 +63,7 @@ async def start_run(
         requested_by=requested_by,
         channel=channel,
         incident_id=incident_id,
-        steps=playbook.plan(params),
+        steps=playbook.plan(params, deps.config.playbooks.get(playbook.name, {})),
         created_at=now,
     )
     card = TriageCard(
@@ -238,7 +238,9 @@ async def _record_change(deps: Deps, run: PlaybookRun, what: str) -> None:
         service=target,
         author_slack_id=run.requested_by,
     )
-    await changes.record(change, redis=deps.redis, retention=deps.config.retention)
+    await changes.record(
+        change, redis=deps.redis, retention=deps.config.retention, now=deps.clock.now()
+    )
 
 
 async def _keep_lease(deps: Deps, lease_key: str, token: str) -> None:

@@ -88,7 +88,8 @@ def help_text(playbook: Playbook) -> str:
     lines.append("Steps:")
     for i, step in enumerate(playbook.steps, 1):
         described = PLACEHOLDER.sub(r"<\1>", step.description)
-        lines.append(f"{i}. {escape(described)} _({gate_words(step)})_")
+        only = f" ({escape(step.only_if.words)})" if step.only_if else ""
+        lines.append(f"{i}. {escape(described)}{only} _({gate_words(step)})_")
     return "\n".join(lines)
 
 
@@ -103,6 +104,10 @@ def gate_words(step: Step) -> str:
         for g, on in (
             ("step-back prompt", step.destructive),
             ("four-eyes", step.four_eyes),
+            (
+                f"four-eyes {step.four_eyes_if.words}" if step.four_eyes_if else "",
+                step.four_eyes_if is not None and not step.four_eyes,
+            ),
             ("type the target to confirm", step.high_risk),
         )
         if on

@@ -1,9 +1,11 @@
-"""Shared fixtures: real redis-server, the Slack emulator, and Seawall itself on real ports."""
+"""Shared fixtures: real redis-server and Postgres, the Slack emulator, and Seawall itself on
+real ports."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from bot.deps import Deps
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.sender import SlackSender
 from handlers.app import create_app
+from tests.support.postgres import PostgresServer, SlotLab, create_roles
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerThread
 from tests.support.stack import (
@@ -51,6 +54,30 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     with RedisServer(tmp_path_factory.mktemp("redis")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One Postgres cluster for the whole session (as an unprivileged user when run as root:
+    tests/support/postgres.py); each test gets its own database from `slot_lab`."""
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    try:
+        server.start()
+        create_roles(server)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def slot_lab(postgres_server: PostgresServer) -> Iterator[SlotLab]:
+    """A fresh database on the session's cluster; its slots, sessions and consumers are
+    stopped and dropped afterwards."""
+    lab = SlotLab(postgres_server, f"lab_{secrets.token_hex(4)}")
+    try:
+        yield lab
+    finally:
+        lab.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from bot.cards.incident import render_incident
 from bot.cards.prompt import render_prompt
 from bot.cards.run import render_run
 from bot.cards.sentry import render_sentry
+from bot.cards.slots import render_slot_report, render_slot_watch
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
 from bot.models.card import TriageCard
@@ -18,6 +19,7 @@ from bot.models.incident import Incident
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 
 def render(card: TriageCard, now: datetime) -> CardMessage:
@@ -35,4 +37,8 @@ def render(card: TriageCard, now: datetime) -> CardMessage:
         return render_approval(card, subject, now)
     if isinstance(subject, Incident):
         return render_incident(card, subject, now)
+    if isinstance(subject, SlotReport):
+        return render_slot_report(card, subject, now)
+    if isinstance(subject, SlotWatch):
+        return render_slot_watch(card, subject, now)
     raise TypeError(f"no card for subject kind {type(subject).__name__}")

@@ -25,15 +25,18 @@ from bot.store import CardMutation, Store
 from bot.timeline import Timeline
 
 
-async def record(change: Change, *, redis: aioredis.Redis, retention: Retention) -> bool:
-    """Store a change once (its id decides); False when it was already recorded."""
+async def record(
+    change: Change, *, redis: aioredis.Redis, retention: Retention, now: datetime
+) -> bool:
+    """Store a change once (its id decides); False when it was already recorded. The index
+    keeps the retention window before `now` (a change reported as older simply falls out)."""
     ttl_s = int(retention.changes.total_seconds())
     stored = await redis.set(
         keys.change(change.change_id), change.model_dump_json(), nx=True, ex=ttl_s
     )
     if not stored:
         return False
-    oldest_ms = int((change.at - retention.changes).timestamp() * 1000)
+    oldest_ms = int((now - retention.changes).timestamp() * 1000)
     async with redis.pipeline(transaction=False) as pipe:
         pipe.zadd(keys.CHANGES, {change.change_id: int(change.at.timestamp() * 1000)})
         pipe.zremrangebyscore(keys.CHANGES, "-inf", f"({oldest_ms}")

@@ -12,13 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from bot.core.times import UtcDatetime
 
-Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# No stripping: what the schema (GET /openapi.json) promises is exactly what is accepted.
+Short = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
 class ChangeReport(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    summary: Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=r"\S")]
     service: Short | None = None
     environment: Short | None = None
     url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://\S+$")

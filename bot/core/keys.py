@@ -237,3 +237,32 @@ def change_delivery(digest: str) -> str:
 
 
 CHANGE_DELIVERY_TTL_S = 600
+
+
+# LIST of JSON samples of one database's replication slots (WAL position, each slot's
+# restart and confirmed positions, when it was first seen inactive), newest first: written by
+# the slot watch every interval and by every /playbook slot-lag look, read to measure WAL
+# rates "over the last minute" (bot/slots/rules.py). Trimmed to SLOT_SAMPLES_MAX on each
+# write; TTL SLOT_SAMPLES_TTL_S, renewed on each write: a sample older than a few minutes
+# measures nothing, so a database nobody watches leaves nothing behind.
+def slot_samples(database: str) -> str:
+    return f"{PREFIX}:slots:{{{database}}}:samples"
+
+
+SLOT_SAMPLES_MAX = 30
+SLOT_SAMPLES_TTL_S = 900
+
+
+# SET of the slots of one database whose watch card is firing. A slot dropped between two
+# checks is no longer in pg_replication_slots, and its card must still be resolved. No TTL:
+# a member leaves when its card resolves, so it never holds more than the database's slots.
+def slot_watch_open(database: str) -> str:
+    return f"{PREFIX}:slots:{{{database}}}:watch-open"
+
+
+# Consecutive watch checks of one database that failed (INCR): the card saying the watch
+# cannot check it is raised from the second, so one network blip pages nobody. Deleted by a
+# check that succeeds; TTL three watch intervals (at least a minute), so only failures of
+# consecutive checks add up.
+def slot_watch_failures(database: str) -> str:
+    return f"{PREFIX}:slots:{{{database}}}:watch-failures"

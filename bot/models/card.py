@@ -14,6 +14,7 @@ from bot.models.incident import Incident, IncidentLink
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 # 2: alert groups drop old resolved alerts (Alert.resolved_seen_at, AlertGroup.resolved_dropped
 # and first_starts_at, all optional so that version 1 cards load unchanged).
@@ -22,7 +23,15 @@ CARD_SCHEMA_VERSION = 2
 
 # Every live Slack message is a card with one of these subjects (docs/decisions.md).
 Subject = Annotated[
-    AlertGroup | SentryIssue | SentryMetricAlert | PlaybookRun | StepPrompt | Approval | Incident,
+    AlertGroup
+    | SentryIssue
+    | SentryMetricAlert
+    | PlaybookRun
+    | StepPrompt
+    | Approval
+    | Incident
+    | SlotReport
+    | SlotWatch,
     Field(discriminator="kind"),
 ]
 

@@ -18,6 +18,7 @@ from bot.models.incident import Incident
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 SENTRY_CLOSED_STATUSES = frozenset({"resolved", "ignored"})
 
@@ -38,6 +39,10 @@ def is_closed(subject: Subject) -> bool:
         return subject.state not in OPEN_STATES
     if isinstance(subject, Incident):
         return subject.status == "resolved"
+    if isinstance(subject, SlotReport):
+        return True  # one look's snapshot: nothing happens to it after (an "after" look aside)
+    if isinstance(subject, SlotWatch):
+        return subject.closed  # resolved; a slot crossing again reopens it
     raise TypeError(f"no lifecycle rule for {type(subject).__name__}")  # a new subject kind
 
 

@@ -172,7 +172,9 @@ async def record_carried_out(deps: Deps, card_id: str) -> None:
         source="approval",
         author_slack_id=approval.requested_by,
     )
-    await changes.record(change, redis=deps.redis, retention=deps.config.retention)
+    await changes.record(
+        change, redis=deps.redis, retention=deps.config.retention, now=deps.clock.now()
+    )
 
 
 def register_checklist(bolt: AsyncApp, deps: Deps) -> None:

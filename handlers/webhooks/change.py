@@ -61,7 +61,7 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
         try:
             fresh = await deps.store.claim(claim, keys.CHANGE_DELIVERY_TTL_S)
             if fresh:
-                await record(change, redis=deps.redis, retention=deps.config.retention)
+                await record(change, redis=deps.redis, retention=deps.config.retention, now=now)
         except (StoreUnavailable, *REDIS_ERRORS):
             with contextlib.suppress(*REDIS_ERRORS):
                 await deps.redis.delete(claim)  # nothing recorded: the sender's retry must count

@@ -16,6 +16,7 @@ from bot.models.lifecycle import is_closed, kept_for
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun, RunStatus
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 RETENTION = Retention(resolved_cards=timedelta(days=30), timelines=timedelta(days=90))
@@ -83,6 +84,16 @@ def incident(status: str) -> Incident:
     )
 
 
+def slot_watch(status: str) -> SlotWatch:
+    return SlotWatch(
+        database="orders",
+        slot="orders_cdc",
+        status=status,  # type: ignore[arg-type]
+        fired_at=NOW,
+        checked_at=NOW,
+    )
+
+
 OPEN: list[Subject] = [
     group(Status.FIRING),
     group(Status.FIRING, Status.RESOLVED),
@@ -97,6 +108,7 @@ OPEN: list[Subject] = [
     approval("pending"),
     approval("approved"),
     incident("open"),
+    slot_watch("firing"),
 ]
 CLOSED: list[Subject] = [
     group(Status.RESOLVED, Status.RESOLVED),
@@ -113,6 +125,8 @@ CLOSED: list[Subject] = [
     approval("expired"),
     approval("cancelled"),
     incident("resolved"),
+    slot_watch("resolved"),
+    SlotReport(database="orders", taken_at=NOW),  # a look's snapshot
 ]
 
 
