@@ -13,7 +13,8 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.config import FileConfig, Settings, load_file_config
+from bot.core.config import FileConfig, Settings, load_file_config, paging_problems
+from bot.core.errors import ConfigError
 from bot.core.jobs import InlineJobQueue, JobQueue, SaqJobQueue
 from bot.core.metrics import Metrics
 from bot.core.slack import make_client
@@ -47,10 +48,14 @@ class Deps:
         jobs: JobQueue | None = None,
     ) -> Deps:
         clock = clock or SystemClock()
+        config = config if config is not None else load_file_config(settings.seawall_config)
+        problems = paging_problems(settings, config)
+        if problems:
+            raise ConfigError(problems)
         redis = redis if redis is not None else connect(settings.redis_url)
         return cls(
             settings=settings,
-            config=config if config is not None else load_file_config(settings.seawall_config),
+            config=config,
             redis=redis,
             store=Store(redis, clock),
             timeline=Timeline(redis=redis, clock=clock),

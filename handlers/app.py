@@ -20,7 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bot.core.config import Settings
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
-from handlers import features, openapi
+from handlers import features, openapi, pages
 from handlers.http_edge import MAX_BODY_BYTES
 from handlers.slack import after_ack
 from handlers.slack.bolt import build_bolt
@@ -78,6 +78,8 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/webhooks/alertmanager", alertmanager.endpoint(deps), methods=["POST"]),
             Route("/webhooks/sentry", sentry.endpoint(deps), methods=["POST"]),
+            Route("/pages/ack/{token}", pages.ack_endpoint(deps), methods=["POST"]),
+            Route("/pages/ack/{token}", pages.confirm_endpoint(deps), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

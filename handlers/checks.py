@@ -8,7 +8,7 @@ import httpx
 from slack_sdk.errors import SlackApiError
 
 from bot.core.clock import SystemClock
-from bot.core.config import Settings, load_file_config, load_settings
+from bot.core.config import Settings, load_file_config, load_settings, paging_problems
 from bot.core.errors import ConfigError, StoreUnavailable
 from bot.core.slack import make_client
 from bot.store import Store, connect
@@ -52,6 +52,10 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         echo("· ALERTMANAGER_URL is not set: the Silence button will say so (optional)")
     if config is not None and config.access is None:
         echo(NO_ACCESS_WARNING)
+    if config is not None:
+        problems.extend(paging_problems(settings, config))
+        if config.oncall is None:
+            echo("· No `oncall:` section: nobody is paged, alerts only post cards (optional)")
 
     for problem in problems:
         echo(f"✗ {problem}")

@@ -19,6 +19,7 @@ from handlers.slack import (
     buttons,
     commands,
     incidents,
+    paging,
     playbooks,
     sentry,
     step_back,
@@ -34,6 +35,7 @@ FEATURES: tuple[Feature, ...] = (
     approvals.FEATURE,
     step_back.FEATURE,
     playbooks.FEATURE,
+    paging.FEATURE,
 )
 
 

@@ -20,6 +20,7 @@ from saq.types import Context, PartialTimersDict
 from bot.core.config import Settings
 from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue
 from bot.deps import Deps
+from bot.paging.heartbeat import ping_loop
 from bot.poster import OutboundPoster
 from handlers.features import job_functions
 from handlers.slack.feature import JobFn
@@ -108,9 +109,13 @@ async def run_worker(settings: Settings, install_stop: Callable[[asyncio.Event],
     log.info("worker %s started on queue %s", worker.id, QUEUE_NAME)
     poster = asyncio.create_task(build_poster(deps).run(stop))
     jobs = asyncio.create_task(worker.start())
+    tasks = [poster, jobs]
+    if settings.seawall_heartbeat_url:
+        # The outside dead-man's switch: one ping job a minute, fleet-wide (bot/paging).
+        tasks.append(asyncio.create_task(ping_loop(jobs=deps.jobs, clock=deps.clock, stop=stop)))
     try:
         await stop.wait()
     finally:
         await worker.stop()
-        await asyncio.gather(poster, jobs, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await deps.aclose()

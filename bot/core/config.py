@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.errors import ConfigError
+from bot.core.paging_config import Oncall
 
 SLACK_CHANNEL_ID = r"^[CGD][A-Z0-9]{2,}$"
 
@@ -98,6 +99,9 @@ ACCESS_ACTIONS = frozenset(
         "sentry.resolve",  # Resolve in Sentry
         "sentry.ignore",  # Ignore in Sentry
         "approval.approve",  # approve (button or reaction) or tick a checklist
+        "oncall.take",  # /oncall take: become the on-call person for a while
+        "oncall.handover",  # /oncall handover @user: give the pager to someone else
+        "oncall.pause",  # /oncall pause|resume: hold pages during maintenance
     }
 )
 ACCESS_KEY = r"^(?:[a-z]+\.\*|playbook\.[a-z][a-z0-9-]{1,40})$"  # alert.*, playbook.<name>
@@ -159,6 +163,11 @@ class FileConfig(BaseModel):
     step_back: StepBack = Field(default_factory=StepBack)
     access: Access | None = Field(
         default=None, description="roles and who may do what; absent: everyone may"
+    )
+    oncall: Oncall | None = Field(
+        default=None,
+        description="on-call rota, escalation and what pages (DESIGN.md Paging); absent: "
+        "nobody is paged, alerts only post cards",
     )
     playbook_modules: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]] = Field(
         default_factory=list,
@@ -230,6 +239,19 @@ class Settings(BaseSettings):
     seawall_config: Path | None = Field(
         default=None, description="Path to the YAML file: channel routes (more sections later)."
     )
+    seawall_public_url: str | None = Field(
+        default=None,
+        description="Seawall's public base URL, for Acknowledge links in pushes (ntfy...).",
+    )
+    seawall_ack_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs push Acknowledge links (HMAC); 32+ random characters.",
+    )
+    seawall_heartbeat_url: str | None = Field(
+        default=None,
+        description="Pinged every minute by the worker (healthchecks.io style dead-man's switch).",
+    )
     seawall_post_interval: float = Field(
         default=1.0,
         gt=0,
@@ -241,6 +263,15 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         # slack_sdk appends the method name to base_url; without the slash it builds a wrong URL.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("seawall_public_url", "seawall_heartbeat_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s):// URL")
+        return value.rstrip("/")
 
     @field_validator("sentry_url", "alertmanager_url")
     @classmethod
@@ -256,6 +287,25 @@ REQUIRED_HINTS = {
         "any long random string; put the same in Alertmanager's http_config"
     ),
 }
+
+
+def paging_problems(settings: Settings, config: FileConfig) -> list[str]:
+    """Settings that `oncall:` needs: pushes carry a signed Acknowledge link to Seawall, so
+    SEAWALL_PUBLIC_URL and SEAWALL_ACK_SECRET are required once a push step is configured."""
+    if config.oncall is None or not config.oncall.has_push_steps():
+        return []
+    problems = []
+    if not settings.seawall_public_url:
+        problems.append(
+            "SEAWALL_PUBLIC_URL is not set: oncall.people has push steps, whose Acknowledge "
+            "link must point at Seawall (e.g. https://seawall.example.com)"
+        )
+    if not settings.seawall_ack_secret:
+        problems.append(
+            "SEAWALL_ACK_SECRET is not set: it signs the Acknowledge links in pushes; "
+            "use 32+ random characters (e.g. `openssl rand -hex 32`)"
+        )
+    return problems
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import threading
@@ -16,7 +17,7 @@ from starlette.routing import Route
 
 from bot.emulator import incoming_webhooks
 from bot.emulator.chat_methods import CHAT_METHODS
-from bot.emulator.config import EmulatorConfig
+from bot.emulator.config import EmulatedUser, EmulatorConfig
 from bot.emulator.conversation_methods import CONVERSATION_METHODS
 from bot.emulator.inspection import inspection_routes
 from bot.emulator.models import (
@@ -56,6 +57,8 @@ class SlackEmulator:
         self._ws = Workspace(self.config)
         self._calls: list[RecordedCall] = []
         self._faults: list[Fault] = []
+        self._stalls: list[list[Any]] = []  # [method, seconds, calls left]
+        self.stalls_started = 0
         self._hooks: dict[str, str] = {}  # incoming webhook path -> channel id; kept by reset()
         self.app = Starlette(routes=self._routes())
 
@@ -151,6 +154,17 @@ class SlackEmulator:
         """Answer the next `count` calls to `method` (None: any method) with this failure."""
         with self._lock:
             self._faults.append(Fault(method, status, count, retry_after, error))
+
+    def stall(self, method: str, seconds: float, count: int = 1) -> None:
+        """Answer the next `count` calls to `method` only after `seconds` (a Slack that hangs);
+        `stalls_started` counts the calls that began waiting."""
+        with self._lock:
+            self._stalls.append([method, seconds, count])
+
+    def set_user(self, user_id: str, user: EmulatedUser) -> None:
+        """Change a member (e.g. their DND or presence) while the emulator runs."""
+        with self._lock:
+            self.config.users[user_id] = user
 
     def reset(self) -> None:
         """Forget messages, calls, faults, buckets, triggers; keep config and on_message."""
@@ -249,6 +263,9 @@ class SlackEmulator:
 
     async def _api(self, request: Request) -> Response:
         method = str(request.path_params["method"])
+        delay = self._take_stall(method)
+        if delay:
+            await asyncio.sleep(delay)
         parsed = parse_request(
             query=list(request.query_params.multi_items()),
             body=await request.body(),
@@ -271,6 +288,15 @@ class SlackEmulator:
         self._notify(notes)
         headers = {} if answer.retry_after is None else {"Retry-After": str(answer.retry_after)}
         return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+    def _take_stall(self, method: str) -> float:
+        with self._lock:
+            stall = next((s for s in self._stalls if s[0] == method and s[2] > 0), None)
+            if stall is None:
+                return 0.0
+            stall[2] -= 1
+            self.stalls_started += 1
+            return float(stall[1])
 
     def _answer(self, method: str, parsed: ParsedRequest) -> _Answer:
         """Check faults, method, auth and rate limits in Slack's order; runs under the lock."""

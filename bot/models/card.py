@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident, IncidentLink
+from bot.models.page import PageNotice, PagingStatus
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
@@ -19,7 +21,15 @@ CARD_SCHEMA_VERSION = 1
 
 # Every live Slack message is a card with one of these subjects (docs/decisions.md).
 Subject = Annotated[
-    AlertGroup | SentryIssue | SentryMetricAlert | PlaybookRun | StepPrompt | Approval | Incident,
+    AlertGroup
+    | SentryIssue
+    | SentryMetricAlert
+    | PlaybookRun
+    | StepPrompt
+    | Approval
+    | Incident
+    | PageNotice
+    | HeartbeatAlarm,
     Field(discriminator="kind"),
 ]
 
@@ -57,6 +67,7 @@ class TriageCard(BaseModel):
     silence: Silence | None = None
     notes: list[Note] = Field(default_factory=list)
     incident: IncidentLink | None = None  # the incident this triage card was linked to
+    paging: PagingStatus | None = None  # whether and how it pages (bot/paging)
     created_at: datetime
     updated_at: datetime
 

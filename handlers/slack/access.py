@@ -4,12 +4,13 @@ bot/access and the facts only the composition root can join (is this an incident
 from __future__ import annotations
 
 from bot.access.flow import refusal_for
-from bot.access.rules import changes_things, playbook_action
+from bot.access.rules import changes_things, granting_roles, playbook_action
 from bot.deps import Deps
 from bot.incidents import flow as incidents
 from bot.models.card import TriageCard
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
+from handlers import wiring
 from handlers.slack.feature import Button, Invocation, Subcommand
 
 
@@ -33,6 +34,7 @@ async def command_refusal(deps: Deps, sub: Subcommand, inv: Invocation) -> str |
         action,
         channel=inv.channel_id,
         incident_channel=incident_channel,
+        also_holds=await _on_call_roles(deps, inv.user_id, action),
     )
 
 
@@ -44,7 +46,15 @@ async def button_refusal(deps: Deps, button: Button, card_id: str, user_id: str)
 
 async def action_refusal(deps: Deps, user_id: str, *, action: str | None) -> str | None:
     """For listeners outside the routers (reactions, checklist ticks, the typed confirm)."""
-    return await refusal_for(deps.config.access, deps.slack, user_id, action)
+    also = await _on_call_roles(deps, user_id, action)
+    return await refusal_for(deps.config.access, deps.slack, user_id, action, also_holds=also)
+
+
+async def _on_call_roles(deps: Deps, user_id: str, action: str | None) -> set[str]:
+    """The on-call person counts as a responder while on call (paging knows who that is)."""
+    if action is None or deps.config.access is None:
+        return set()
+    return await wiring.responder_roles(deps, user_id, granting_roles(deps.config.access, action))
 
 
 def playbook_card_action(card: TriageCard) -> str | None:
