@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from bot.core.clock import Clock
 from bot.core.config import FileConfig
+from bot.core.jobs import JobQueue
 from bot.deps import Deps
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.sender import SlackSender
@@ -84,13 +86,15 @@ def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
         poster: bool = True,
         worker: bool = True,
         file_config: FileConfig | None = None,
+        clock: Clock | None = None,
+        jobs: JobQueue | None = None,
         **settings: Any,
     ) -> SeawallStack:
         emu = SlackEmulator(emulator or emulator_config())
         emu_server = ServerThread(emu.app)
         emu_server.start()
         config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
-        deps = Deps.connect(config, config=file_config)
+        deps = Deps.connect(config, config=file_config, clock=clock, jobs=jobs)
         server = ServerThread(create_app(config, deps))
         server.start()
         sender = SlackSender(

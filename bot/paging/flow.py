@@ -123,7 +123,7 @@ async def _place(paging: Paging, entry: PagedCard, own: Page | None, now: dateti
         if placement.action == "ignore":
             log.info("card %s not paged: %s", entry.card_id, placement.reason)
             return "flapping"
-        pause = await oncall.pause_state(paging.redis)
+        pause = await oncall.pause_state(paging.redis, now)
         if placement.action in ("join", "reopen") and placement.page_id is not None:
             reopen = placement.action == "reopen"
             page, _ = await paging.pages.mutate(
@@ -298,9 +298,9 @@ async def resume(paging: Paging) -> oncall.Pause | None:
 
 async def pause_ended(paging: Paging) -> None:
     """Job (at the pause's end, or after /oncall resume): start held pages, clear the line."""
-    if await oncall.pause_state(paging.redis) is not None:
-        return  # a later /oncall pause is in force; its own job comes at its end
     now = paging.clock.now()
+    if await oncall.pause_state(paging.redis, now) is not None:
+        return  # a later /oncall pause is in force; its own job comes at its end
     for card_id in await oncall.take_paused_cards(paging.redis):
         await paging.store.mutate_card(card_id, _clear_pause_line)
     for page in await paging.pages.unacknowledged():
@@ -319,7 +319,7 @@ async def pause_ended(paging: Paging) -> None:
 
 async def _show_pause(paging: Paging, card_id: str) -> None:
     """A card that does not page shows the maintenance pause while one is in force."""
-    held = await oncall.pause_state(paging.redis)
+    held = await oncall.pause_state(paging.redis, paging.clock.now())
     status = PagingStatus(paused_by=held.by, paused_until=held.until) if held else None
 
     def mutate(card: TriageCard | None) -> CardMutation | None:

@@ -332,7 +332,7 @@ def _show_notice(notice: Any, replies: list[str]) -> Any:
 
 
 async def pause_status(paging: Paging) -> PagingStatus | None:
-    pause = await oncall.pause_state(paging.redis)
+    pause = await oncall.pause_state(paging.redis, paging.clock.now())
     if pause is None:
         return None
     return PagingStatus(paused_by=pause.by, paused_until=pause.until)

@@ -118,9 +118,11 @@ class Pause(BaseModel):
     started_at: datetime
 
 
-async def pause_state(redis: aioredis.Redis) -> Pause | None:
+async def pause_state(redis: aioredis.Redis, now: datetime) -> Pause | None:
+    """The pause in force at `now` (the key's TTL ends it too; the clock decides first)."""
     raw = await redis.get(keys.ONCALL_PAUSE)
-    return Pause.model_validate_json(raw) if raw else None
+    pause = Pause.model_validate_json(raw) if raw else None
+    return pause if pause is not None and pause.until > now else None
 
 
 async def set_pause(redis: aioredis.Redis, pause: Pause, now: datetime) -> None:

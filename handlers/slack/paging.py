@@ -61,7 +61,7 @@ async def now(deps: Deps, inv: Invocation) -> Reply:
             line += f" (override: <@{shift.override.by}> {verb})"
         lines.append(line)
     lines.append(_ladder_text(paging.oncall))
-    held = await oncall.pause_state(deps.redis)
+    held = await oncall.pause_state(deps.redis, at)
     if held is not None:
         lines.append(
             f"🔧 Paging is paused by <@{held.by}> until {slack_time(held.until)}: alerts post "
