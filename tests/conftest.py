@@ -75,40 +75,47 @@ def emulator_config(**overrides: Any) -> EmulatorConfig:
 StackFactory = Callable[..., SeawallStack]
 
 
+def start_stack(
+    redis_url: str,
+    *,
+    emulator: EmulatorConfig | None = None,
+    poster: bool = True,
+    worker: bool = True,
+    file_config: FileConfig | None = None,
+    clock: Clock | None = None,
+    jobs: JobQueue | None = None,
+    **settings: Any,
+) -> SeawallStack:
+    """A running Seawall + emulator on `redis_url`; the caller closes it."""
+    emu = SlackEmulator(emulator or emulator_config())
+    emu_server = ServerThread(emu.app)
+    emu_server.start()
+    config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
+    deps = Deps.connect(config, config=file_config, clock=clock, jobs=jobs)
+    server = ServerThread(create_app(config, deps))
+    server.start()
+    sender = SlackSender(
+        bot_url=f"{server.url}/slack/events",
+        signing_secret=SIGNING_SECRET,
+        emulator=emu,
+        emulator_url=emu_server.url,
+    )
+    stack = SeawallStack(emu, emu_server, server, deps, sender)
+    if poster:
+        stack.start_poster()
+    if worker:
+        stack.start_worker()
+    return stack
+
+
 @pytest.fixture
 def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
     """Build a running Seawall + emulator; keyword args override Settings or the emulator."""
     stacks: list[SeawallStack] = []
 
-    def build(
-        *,
-        emulator: EmulatorConfig | None = None,
-        poster: bool = True,
-        worker: bool = True,
-        file_config: FileConfig | None = None,
-        clock: Clock | None = None,
-        jobs: JobQueue | None = None,
-        **settings: Any,
-    ) -> SeawallStack:
-        emu = SlackEmulator(emulator or emulator_config())
-        emu_server = ServerThread(emu.app)
-        emu_server.start()
-        config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
-        deps = Deps.connect(config, config=file_config, clock=clock, jobs=jobs)
-        server = ServerThread(create_app(config, deps))
-        server.start()
-        sender = SlackSender(
-            bot_url=f"{server.url}/slack/events",
-            signing_secret=SIGNING_SECRET,
-            emulator=emu,
-            emulator_url=emu_server.url,
-        )
-        stack = SeawallStack(emu, emu_server, server, deps, sender)
+    def build(**kwargs: Any) -> SeawallStack:
+        stack = start_stack(redis_url, **kwargs)
         stacks.append(stack)
-        if poster:
-            stack.start_poster()
-        if worker:
-            stack.start_worker()
         return stack
 
     yield build

@@ -57,6 +57,11 @@ class ClockedJobQueue:
             self._jobs.append(_Job(due, next(self._seq), function, full_key, kwargs))
         return True
 
+    def clear(self) -> None:
+        with self._lock:
+            self._jobs.clear()
+        self.ran.clear()
+
     def pending(self, function: str | None = None) -> list[tuple[datetime, str]]:
         with self._lock:
             return sorted((j.due, j.function) for j in self._jobs if function in (None, j.function))

@@ -88,6 +88,11 @@ class FakeNtfy:
     def to(self, topic: str) -> list[Publish]:
         return [p for p in self.published if p.topic == topic]
 
+    def clear(self) -> None:
+        with self._lock:
+            self._published.clear()
+            self._refuse = 0
+
     def refuse_next(self, count: int) -> None:
         """Answer the next `count` publishes 429, as ntfy does when a topic is rate limited."""
         with self._lock:

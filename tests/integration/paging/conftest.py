@@ -20,10 +20,11 @@ from bot.emulator import EmulatedMessage, EmulatedUser
 from bot.models.card import TriageCard
 from bot.models.page import Page
 from bot.paging.state import PageStore
-from tests.conftest import StackFactory, emulator_config
+from tests.conftest import emulator_config, start_stack
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.clocked_jobs import ClockedJobQueue, Driver
 from tests.support.fake_ntfy import FakeNtfy, Publish
+from tests.support.redis_server import RedisServer
 from tests.support.stack import CHANNEL, SeawallStack, button_value
 from tests.support.waiting import wait_until
 
@@ -167,47 +168,76 @@ class World:
 WorldFactory = Callable[..., World]
 
 
-@pytest.fixture
-def ntfy() -> Iterator[FakeNtfy]:
+@pytest.fixture(scope="module")
+def _module_ntfy() -> Iterator[FakeNtfy]:
     with FakeNtfy() as server:
         yield server
 
 
 @pytest.fixture
-def make_world(make_stack: StackFactory, ntfy: FakeNtfy) -> Iterator[WorldFactory]:
-    clients: list[httpx.Client] = []
+def ntfy(_module_ntfy: FakeNtfy) -> FakeNtfy:
+    _module_ntfy.clear()
+    return _module_ntfy
 
-    def build(
-        *,
-        users: dict[str, EmulatedUser] | None = None,
-        settings: dict[str, Any] | None = None,
-        **config: Any,
-    ) -> World:
-        clock = FrozenClock(START)
-        queue = ClockedJobQueue(clock)
-        section = oncall_section(ntfy, **config.pop("oncall", {}))
-        file_config = FileConfig.model_validate({"oncall": section, **config})
-        stack = make_stack(
-            emulator=emulator_config(users=dict(users or USERS)),
-            worker=False,
-            file_config=file_config,
-            clock=clock,
-            jobs=queue,
-            **{
-                "seawall_public_url": PUBLIC_URL,
-                "seawall_ack_secret": ACK_SECRET,
-                **(settings or {}),
-            },
-        )
-        http = httpx.Client(timeout=10)
-        clients.append(http)
-        return World(stack, Driver(stack.server, stack.deps, queue), ntfy, clock, http)
 
-    yield build
-    for client in clients:
-        client.close()
+def _build(redis_url: str, ntfy: FakeNtfy, **kwargs: Any) -> World:
+    users: dict[str, EmulatedUser] | None = kwargs.pop("users", None)
+    settings: dict[str, Any] = kwargs.pop("settings", None) or {}
+    clock = FrozenClock(START)
+    queue = ClockedJobQueue(clock)
+    section = oncall_section(ntfy, **kwargs.pop("oncall", {}))
+    file_config = FileConfig.model_validate({"oncall": section, **kwargs})
+    stack = start_stack(
+        redis_url,
+        emulator=emulator_config(users=dict(users or USERS)),
+        worker=False,
+        file_config=file_config,
+        clock=clock,
+        jobs=queue,
+        **{"seawall_public_url": PUBLIC_URL, "seawall_ack_secret": ACK_SECRET, **settings},
+    )
+    return World(
+        stack, Driver(stack.server, stack.deps, queue), ntfy, clock, httpx.Client(timeout=10)
+    )
+
+
+def _close(world: World) -> None:
+    world.http.close()
+    world.stack.close()
 
 
 @pytest.fixture
-def world(make_world: WorldFactory) -> World:
-    return make_world()
+def make_world(redis_url: str, ntfy: FakeNtfy) -> Iterator[WorldFactory]:
+    """A world of its own, for tests that change the config, the users or the settings."""
+    worlds: list[World] = []
+
+    def build(**kwargs: Any) -> World:
+        worlds.append(_build(redis_url, ntfy, **kwargs))
+        return worlds[-1]
+
+    yield build
+    for world in worlds:
+        _close(world)
+
+
+@pytest.fixture(scope="module")
+def _module_world(redis_server: RedisServer, _module_ntfy: FakeNtfy) -> Iterator[World]:
+    """One world per test module, reset between its tests: starting and stopping three
+    servers per test would cost the suite more than all the tests here do."""
+    if not redis_server.is_running():
+        redis_server.restart()
+    world = _build(redis_server.url, _module_ntfy)
+    yield world
+    _close(world)
+
+
+@pytest.fixture
+def world(_module_world: World, redis_server: RedisServer, ntfy: FakeNtfy) -> World:
+    """The contract's example config, everything as new: Redis, Slack, the clock, the jobs."""
+    if not redis_server.is_running():
+        redis_server.restart()
+    redis_server.flushall()
+    _module_world.stack.emulator.reset()
+    _module_world.clock.set(START)
+    _module_world.driver.queue.clear()
+    return _module_world
