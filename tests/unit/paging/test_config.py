@@ -33,7 +33,7 @@ oncall:
     sentry: {level: [fatal]}
   heartbeats:                  # dead-man's switch: page when these stop arriving
     - {name: watchdog, alertname: Watchdog, timeout: 10m}
-"""
+"""  # noqa: E501
 
 
 def oncall(**overrides: Any) -> Oncall:
@@ -70,7 +70,7 @@ def test_a_duration_without_a_unit_is_refused(text: str) -> None:
 
 def test_a_ntfy_url_without_a_host_would_go_to_the_public_ntfy_sh_and_is_refused() -> None:
     people = {"U0ALICE": {"notify": [{"via": "ntfy://alice-7f3a", "after": "1m"}]}}
-    with pytest.raises(ValidationError, match="public ntfy.sh"):
+    with pytest.raises(ValidationError, match=r"public ntfy\.sh"):
         oncall(people=people)
 
 

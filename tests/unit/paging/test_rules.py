@@ -260,7 +260,8 @@ def test_the_primary_card_shows_the_ladder_and_the_others_only_its_state() -> No
     joined = status_for(two, oncall(), "am-2", now, None)
     assert primary.next_at == T0 + timedelta(minutes=1)
     assert primary.next_what == f"push to <@{A}>"
-    assert joined.next_at is None and joined.paging == []
+    assert joined.next_at is None
+    assert joined.paging == []
     later = status_for(two, oncall(), "am-2", now + timedelta(seconds=100), None)
     assert later == joined  # nothing changes for it between steps
 
