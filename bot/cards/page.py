@@ -82,8 +82,10 @@ def render_page_notice(card: TriageCard, notice: PageNotice, now: datetime) -> C
     blocks: list[Block] = [
         HeaderBlock(text=truncate(" ".join(header.split()), HEADER_TEXT_MAX)),
         SectionBlock(text=MarkdownTextObject(text=truncate(lead, SECTION_TEXT_MAX))),
-        SectionBlock(text=MarkdownTextObject(text=truncate("\n".join(lines), SECTION_TEXT_MAX))),
     ]
+    if lines:  # Slack refuses an empty section
+        text = truncate("\n".join(lines), SECTION_TEXT_MAX)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
     context = [
         f"Raised {slack_time(notice.raised_at)} · level {notice.level} of {notice.levels} · "
         f"round {notice.round} of {notice.rounds}",
