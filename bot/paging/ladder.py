@@ -41,8 +41,9 @@ from bot.store import CardMutation, Store
 log = logging.getLogger("seawall.paging")
 
 PAGE_TICK_JOB = "page_tick"
-# saq schedules to the whole second, so a tick may run up to a second early: it waits.
-EARLY_WAIT = timedelta(seconds=2)
+# saq schedules to the whole second, so a tick may run up to a second early: it waits
+# (no longer: a longer wait would chain the next steps inside one job instead of timers).
+EARLY_WAIT = timedelta(seconds=1)
 MAX_MOVES_PER_TICK = 12
 
 

@@ -86,7 +86,11 @@ class SlackDM:
 
         def create(card: TriageCard | None) -> CardMutation | None:
             if card is not None:
-                return None  # a retried step: the card exists and is kept current elsewhere
+                # A later round: the same DM, and a reply in its thread so Slack notifies again.
+                if not isinstance(card.subject, PageNotice) or card.subject == notice:
+                    return None  # a retried step: nothing new to say
+                card.subject = notice
+                return CardMutation(card=card, replies=[_again(notice)])
             return CardMutation(
                 card=TriageCard(
                     card_id=card_id, channel=channel, subject=notice, created_at=now, updated_at=now
@@ -95,6 +99,13 @@ class SlackDM:
 
         await self.store.mutate_card(card_id, create)
         return Sent(True, channel)
+
+
+def _again(notice: PageNotice) -> str:
+    return (
+        f"🔔 Still not acknowledged: level {notice.level} of {notice.levels}, round "
+        f"{notice.round} of {notice.rounds}. Press Acknowledge above to stop it."
+    )
 
 
 class AppriseNotifier:

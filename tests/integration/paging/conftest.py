@@ -117,6 +117,19 @@ class World:
             what=f"{count} DM(s) to {user}",
         )
 
+    def settle(self, channel: str) -> None:
+        """Wait until Slack shows every card of `channel` as stored (the poster runs in real
+        time, at Slack's pace)."""
+
+        async def drained() -> bool:
+            return await self.stack.deps.store.outbox_size(channel) == 0
+
+        wait_until(lambda: self.stack.server.run_coroutine(drained()), what=f"{channel} posted")
+
+    def dm_count(self, user: str) -> int:
+        self.settle(self.stack.emulator.dm_channel(user))
+        return len(self.dms(user))
+
     def pushes(self, topic: str) -> list[Publish]:
         return self.ntfy.to(topic)
 
@@ -226,7 +239,9 @@ def _module_world(redis_server: RedisServer, _module_ntfy: FakeNtfy) -> Iterator
     servers per test would cost the suite more than all the tests here do."""
     if not redis_server.is_running():
         redis_server.restart()
-    world = _build(redis_server.url, _module_ntfy)
+    # A database of its own: a world built by make_world runs beside this one, and two
+    # posters on one keyspace would each post the other's cards.
+    world = _build(redis_server.url.rsplit("/", 1)[0] + "/15", _module_ntfy)
     yield world
     _close(world)
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def _everything_sent(world: World) -> int:
-    return len(world.ntfy.published) + len(world.dms(ALICE)) + len(world.dms(CAROL))
+    return len(world.ntfy.published) + world.dm_count(ALICE) + world.dm_count(CAROL)
 
 
 def _ack_by_dm(world: World, user: str) -> None:

@@ -37,7 +37,7 @@ def test_heartbeat_deliveries_post_no_card(world: World) -> None:
         watchdog(world)
         world.driver.advance(60)
     assert world.stack.messages() == []
-    assert world.dms(ALICE) == []
+    assert world.dm_count(ALICE) == 0
 
 
 def test_a_heartbeat_that_stops_arriving_pages_once_and_its_return_resolves_it(
@@ -47,7 +47,7 @@ def test_a_heartbeat_that_stops_arriving_pages_once_and_its_return_resolves_it(
     world.driver.advance(9 * 60)
     watchdog(world)  # still alive at 9 min
     world.driver.advance(9 * 60)
-    assert world.dms(ALICE) == []
+    assert world.dm_count(ALICE) == 0
     world.driver.advance(60)  # 10 min after the last one: missing
     [dm] = world.wait_dms(ALICE, 1)
     assert "heartbeat watchdog missing" in json.dumps(dm.blocks)
@@ -59,7 +59,7 @@ def test_a_heartbeat_that_stops_arriving_pages_once_and_its_return_resolves_it(
     )
     assert "has not arrived for 10 min" in json.dumps(card.blocks)
     world.driver.advance(3 * 60)  # later checks find the same outage: no second page
-    assert len(world.dms(ALICE)) == 1
+    assert world.dm_count(ALICE) == 1
     watchdog(world)  # it is back
     page = world.page_of(heartbeat_card_id("watchdog"))
     assert page is not None
@@ -79,7 +79,7 @@ def test_paging_stops_when_the_heartbeat_returns_before_anyone_acknowledged(
         world.driver.advance(5 * 60)
         watchdog(world)
     assert len(world.ntfy.published) == pushes
-    assert len(world.dms(ALICE)) == 1
+    assert world.dm_count(ALICE) == 1
 
 
 class PingCounter:

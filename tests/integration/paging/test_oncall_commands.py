@@ -34,7 +34,7 @@ def test_take_makes_new_pages_go_to_the_taker_until_the_time_given(world: World)
     assert f"<@{BOB}> until" in world.command("now")
     world.fire("DiskFull")
     world.wait_dms(BOB, 1)
-    assert world.dms(ALICE) == []
+    assert world.dm_count(ALICE) == 0
     world.driver.advance(3 * 3600)
     assert f"<@{ALICE}> until" in world.command("now")  # the override ended
 

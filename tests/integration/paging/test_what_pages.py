@@ -17,7 +17,7 @@ def test_an_alert_that_page_on_does_not_name_only_posts_a_card(world: World) -> 
     world.card_message("SlowQueries")
     world.driver.advance(30 * 60)
     assert world.page_of(card_id) is None
-    assert world.dms(ALICE) == []
+    assert world.dm_count(ALICE) == 0
     assert world.ntfy.published == []
 
 
@@ -61,7 +61,7 @@ def test_a_storm_of_50_groups_is_one_page(world: World) -> None:
     )
     world.driver.advance(2 * 60)
     assert len(world.pushes("alice-loud")) == 1
-    assert len(world.dms(ALICE)) == 1
+    assert world.dm_count(ALICE) == 1
 
 
 def test_a_flapping_alert_pages_once_per_window(world: World) -> None:
@@ -77,7 +77,7 @@ def test_a_flapping_alert_pages_once_per_window(world: World) -> None:
         world.fire("Flappy", starts_at=started)
         first = started
     world.driver.advance(10 * 60)
-    assert len(world.dms(ALICE)) == 1
+    assert world.dm_count(ALICE) == 1
     assert len(world.ntfy.published) == pushes_before
     world.driver.advance(30 * 60)  # past the window: a new occurrence pages again
     started = world.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -100,7 +100,7 @@ def test_a_page_that_resolved_and_fires_again_carries_on_instead_of_starting_ove
     assert page.state == "open"
     world.driver.advance(60)
     assert len(world.pushes("alice")) == 1
-    assert len(world.dms(ALICE)) == 1  # the same DM, not a second wake-up in Slack
+    assert world.dm_count(ALICE) == 1  # the same DM, not a second wake-up in Slack
 
 
 def test_a_maintenance_pause_holds_pages_and_shows_on_every_card(world: World) -> None:
@@ -111,7 +111,7 @@ def test_a_maintenance_pause_holds_pages_and_shows_on_every_card(world: World) -
     assert "Paging paused" in json.dumps(world.card_message("DiskFull", "Paging paused").blocks)
     assert "Paging paused" in json.dumps(world.card_message("SlowQueries", "Paging paused").blocks)
     world.driver.advance(59 * 60)
-    assert world.dms(ALICE) == []
+    assert world.dm_count(ALICE) == 0
     assert world.ntfy.published == []
     world.driver.advance(60)  # the pause ends: what still fires pages now
     world.wait_dms(ALICE, 1)
@@ -129,6 +129,6 @@ def test_a_maintenance_pause_holds_pages_and_shows_on_every_card(world: World) -
 def test_resume_ends_a_pause_at_once(world: World) -> None:
     world.command("pause 2h")
     world.fire("DiskFull")
-    assert world.dms(ALICE) == []
+    assert world.dm_count(ALICE) == 0
     assert "resumed paging" in world.command("resume")
     world.wait_dms(ALICE, 1)
