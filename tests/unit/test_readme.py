@@ -45,6 +45,8 @@ def test_the_readme_config_file_example_is_valid() -> None:
     config = FileConfig.model_validate(yaml.safe_load(block))
     assert config.approvers.users == ["U0123ALICE"]
     assert config.playbooks["quarantine"]["backend"] == "web"
+    assert config.oncall is not None
+    assert config.oncall.escalation[0].notify == ["schedule:primary"]
 
 
 def layout_section() -> str:
