@@ -31,6 +31,9 @@ class PagedCard(BaseModel):
     channel: str
     source: CardSource
     resolved: bool = False
+    # Joined a page already acknowledged (a storm): the page's acknowledgement is not put on
+    # this card as if someone had looked at it.
+    joined_after_ack: bool = False
 
 
 class Target(BaseModel):

@@ -156,7 +156,8 @@ def _join(
     def mutate(page: Page | None) -> Page | None:
         if page is None:
             return None
-        changed = _put_card(page, entry)
+        joining = entry.model_copy(update={"joined_after_ack": page.state == "acked"})
+        changed = _put_card(page, joining)
         if reopen and page.state == "resolved":
             page.state = "waiting" if pause else "open"
             page.wait_until = pause.until if pause else None
@@ -172,6 +173,7 @@ def _join(
 def _put_card(page: Page, entry: PagedCard) -> bool:
     for i, card in enumerate(page.cards):
         if card.card_id == entry.card_id:
+            entry = entry.model_copy(update={"joined_after_ack": card.joined_after_ack})
             if card == entry:
                 return False
             page.cards[i] = entry

@@ -292,7 +292,8 @@ async def sync(paging: Paging, page_id: str, replies: list[str] | None = None) -
     pause = await pause_status(paging)
     for card in page.cards:
         status = status_for(page, paging.oncall, card.card_id, now, pause)
-        await paging.store.mutate_card(card.card_id, _show_status(page, status, now))
+        mark_ack = not card.joined_after_ack
+        await paging.store.mutate_card(card.card_id, _show_status(page, status, now, mark_ack))
     recipients: list[str | None] = [*page.recipients]
     if page.alarm_posted:
         recipients.append(None)
@@ -304,7 +305,7 @@ async def sync(paging: Paging, page_id: str, replies: list[str] | None = None) -
         )
 
 
-def _show_status(page: Page, status: PagingStatus, now: datetime) -> Any:
+def _show_status(page: Page, status: PagingStatus, now: datetime, mark_ack: bool) -> Any:
     def mutate(card: TriageCard | None) -> CardMutation | None:
         if card is None:
             return None
@@ -313,7 +314,7 @@ def _show_status(page: Page, status: PagingStatus, now: datetime) -> Any:
         mine = card.paging is None or card.paging.page_id in (None, page.page_id)
         if mine and card.paging != status:
             card.paging, changed = status, True
-        if page.state == "acked" and page.acked_by and card.ack is None:
+        if mark_ack and page.state == "acked" and page.acked_by and card.ack is None:
             card.ack, changed = Ack(user_id=page.acked_by, at=page.acked_at or now), True
         return CardMutation(card=card) if changed else None
 

@@ -132,3 +132,20 @@ def test_resume_ends_a_pause_at_once(world: World) -> None:
     assert world.dm_count(ALICE) == 0
     assert "resumed paging" in world.command("resume")
     world.wait_dms(ALICE, 1)
+
+
+def test_an_alert_joining_an_acknowledged_storm_is_not_marked_acknowledged_itself(
+    world: World,
+) -> None:
+    first = world.fire("DiskFull")
+    world.command("ack")
+    world.driver.advance(30)
+    second = world.fire("DiskFull2")
+    pages = {world.page_of(first).page_id, world.page_of(second).page_id}  # type: ignore[union-attr]
+    assert len(pages) == 1  # within the storm window: the same page, no new wake-up
+    assert world.dm_count(ALICE) == 1
+    card = world.card(second)
+    assert card is not None
+    assert card.ack is None
+    assert card.paging is not None
+    assert card.paging.state == "acked"
