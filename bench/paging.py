@@ -162,7 +162,6 @@ async def create_pending(redis_url: str, count: int) -> None:
                              channel=CHANNEL, source="alertmanager")],
             level_started_at=now,
             targets=[Target(user_id=ALICE)],
-            next_at=now + timedelta(hours=1),
         )  # fmt: skip
         assert await store.create(page, timedelta(seconds=1), None)
         await jobs.enqueue(

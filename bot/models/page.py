@@ -79,7 +79,6 @@ class Page(BaseModel):
     targets: list[Target] = Field(default_factory=list)
     deliveries: list[Delivery] = Field(default_factory=list)
     claims: list[Claim] = Field(default_factory=list)
-    next_at: datetime | None = None
     wait_until: datetime | None = None  # held by a maintenance pause until then
     acked_by: str | None = None
     acked_at: datetime | None = None
