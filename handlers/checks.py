@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import health
 from bot.core.clock import SystemClock
-from bot.core.config import Settings, load_file_config, load_settings
+from bot.core.config import Settings, load_file_config, load_settings, paging_problems
 from bot.core.errors import ConfigError, StoreUnavailable
 from bot.core.slack import channel_id, make_client
 from bot.store import Store, connect
@@ -70,6 +70,9 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         playbook_problems, playbook_warnings = await preflight(config, os.environ)
         problems.extend(playbook_problems)
         warnings = [*warnings, *playbook_warnings]
+        problems.extend(paging_problems(settings, config))
+        if config.oncall is None:
+            echo("· No `oncall:` section: nobody is paged, alerts only post cards (optional)")
 
     for warning in warnings:
         echo(f"⚠ {warning}")

@@ -20,6 +20,7 @@ from handlers.slack import (
     changes,
     commands,
     incidents,
+    paging,
     playbooks,
     sentry,
     slots,
@@ -39,6 +40,7 @@ FEATURES: tuple[Feature, ...] = (
     playbooks.FEATURE,
     changes.FEATURE,
     slots.FEATURE,
+    paging.FEATURE,
 )
 
 

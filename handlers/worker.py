@@ -22,7 +22,9 @@ from bot.core import health, keys
 from bot.core.config import Settings
 from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue, cron_for
 from bot.deps import Deps
+from bot.paging.heartbeat import ping_loop
 from bot.poster import OutboundPoster
+from handlers import wiring
 from handlers.features import cron_jobs, job_functions
 from handlers.slack.feature import JobFn
 
@@ -92,6 +94,7 @@ class SeawallWorker(Worker[Context]):
 
 
 def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> SeawallWorker:
+    wiring.install(deps)
     beating: list[asyncio.Task[None]] = []
 
     async def startup(ctx: Context) -> None:
@@ -172,8 +175,12 @@ async def work(deps: Deps, stop: asyncio.Event) -> None:
     log.info("worker %s started on queue %s", worker.id, QUEUE_NAME)
     poster = asyncio.create_task(build_poster(deps).run(stop))
     jobs = asyncio.create_task(worker.start())
+    tasks = [poster, jobs]
+    if deps.settings.seawall_heartbeat_url:
+        # The outside dead-man's switch: one ping job a minute, fleet-wide (bot/paging).
+        tasks.append(asyncio.create_task(ping_loop(jobs=deps.jobs, clock=deps.clock, stop=stop)))
     try:
         await stop.wait()
     finally:
         await worker.stop()
-        await asyncio.gather(poster, jobs, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

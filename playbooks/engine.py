@@ -139,8 +139,13 @@ async def _advance_once(
 async def _still_allowed(deps: Deps, run: PlaybookRun) -> bool:
     """Checked again in the worker before anything changes: the web process checked when the
     command arrived, but roles may have changed since, or the run may not come from there."""
+    action = playbook_action(run.playbook)
     refusal = await refusal_for(
-        deps.config.access, deps.slack, run.requested_by, playbook_action(run.playbook)
+        deps.config.access,
+        deps.slack,
+        run.requested_by,
+        action,
+        also_holds=await deps.extra_roles(run.requested_by, action),
     )
     if refusal is None:
         return True

@@ -7,7 +7,9 @@ from datetime import datetime
 from bot.cards.alert_group import render_alert_group
 from bot.cards.approval import render_approval
 from bot.cards.common import CardMessage
+from bot.cards.heartbeat import render_heartbeat
 from bot.cards.incident import render_incident
+from bot.cards.page import render_page_notice
 from bot.cards.prompt import render_prompt
 from bot.cards.run import render_run
 from bot.cards.sentry import render_sentry
@@ -15,7 +17,9 @@ from bot.cards.slots import render_slot_report, render_slot_watch
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
 from bot.models.card import TriageCard
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident
+from bot.models.page import PageNotice
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
@@ -41,4 +45,8 @@ def render(card: TriageCard, now: datetime) -> CardMessage:
         return render_slot_report(card, subject, now)
     if isinstance(subject, SlotWatch):
         return render_slot_watch(card, subject, now)
+    if isinstance(subject, PageNotice):
+        return render_page_notice(card, subject, now)
+    if isinstance(subject, HeartbeatAlarm):
+        return render_heartbeat(card, subject, now)
     raise TypeError(f"no card for subject kind {type(subject).__name__}")

@@ -34,8 +34,10 @@ from bot.cards.common import (
     safe_text,
     slack_time,
     truncate,
+    with_notes,
 )
 from bot.cards.incident import incident_link_line
+from bot.cards.page import paging_lines
 from bot.models.card import TriageCard
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 
@@ -77,15 +79,16 @@ def _context(lines: list[str]) -> ContextBlock:
     )
 
 
-def _ack_and_notes(card: TriageCard) -> list[str]:
-    lines = []
+def _ack_and_notes(card: TriageCard, lines: list[str]) -> list[str]:
+    """`lines`, then the acknowledgement, incident, paging and notes lines."""
+    lines = list(lines)
     if card.ack:
         lines.append(f"👀 Acknowledged by <@{card.ack.user_id}> at {slack_time(card.ack.at)}")
     incident = incident_link_line(card)
     if incident:
         lines.append(incident)
-    lines.extend(f"⚠️ {note.text}" for note in card.notes)
-    return lines
+    lines.extend(paging_lines(card))
+    return with_notes(lines, [f"⚠️ {note.text}" for note in card.notes])
 
 
 # --- issue ---------------------------------------------------------------------------------
@@ -144,7 +147,7 @@ def issue_context(card: TriageCard, issue: SentryIssue) -> list[str]:
     lines = [status, f"Last action: {safe_text(issue.last_action, 100)}{who}"]
     if issue.triggered_rule:
         lines.append(f"🔔 Alert rule “{safe_text(issue.triggered_rule, 300)}” fired")
-    return lines + _ack_and_notes(card)
+    return _ack_and_notes(card, lines)
 
 
 def issue_buttons(card: TriageCard, issue: SentryIssue) -> list[ButtonElement]:
@@ -202,7 +205,7 @@ def metric_context(card: TriageCard, alert: SentryMetricAlert) -> list[str]:
         times = f"First reported to Seawall {slack_time(card.created_at)}"
     if alert.date_closed:
         times += f" · closed {slack_time(alert.date_closed)}"
-    return [times, *_ack_and_notes(card)]
+    return _ack_and_notes(card, [times])
 
 
 def render_metric_alert(card: TriageCard, alert: SentryMetricAlert) -> CardMessage:

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
 from bot.models.change import Change
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident, IncidentLink
+from bot.models.page import PageNotice, PagingStatus
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
@@ -31,7 +33,9 @@ Subject = Annotated[
     | Approval
     | Incident
     | SlotReport
-    | SlotWatch,
+    | SlotWatch
+    | PageNotice
+    | HeartbeatAlarm,
     Field(discriminator="kind"),
 ]
 
@@ -73,6 +77,7 @@ class TriageCard(BaseModel):
     # whether they match the alert's service or are only the latest ones.
     changes: list[Change] = Field(default_factory=list)
     changes_matched: bool = False
+    paging: PagingStatus | None = None  # whether and how it pages (bot/paging)
     created_at: datetime
     updated_at: datetime
 

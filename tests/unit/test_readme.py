@@ -51,6 +51,8 @@ def test_the_readme_config_file_example_is_valid() -> None:
     assert slot_lag is not None
     assert slot_lag.databases["orders"].admin_dsn_env == "ORDERS_ADMIN_DSN"
     assert slot_lag.watch.interval == 30
+    assert config.oncall is not None
+    assert config.oncall.escalation[0].notify == ["schedule:primary"]
 
 
 def layout_section() -> str:

@@ -11,8 +11,10 @@ from bot.core.retention import Retention
 from bot.models.alert import Alert, AlertGroup, Status
 from bot.models.approval import Approval
 from bot.models.card import Subject, TriageCard
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident
 from bot.models.lifecycle import is_closed, kept_for
+from bot.models.page import PageNotice
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun, RunStatus
 from bot.models.sentry import SentryIssue, SentryMetricAlert
@@ -94,6 +96,21 @@ def slot_watch(status: str) -> SlotWatch:
     )
 
 
+def notice(state: str) -> PageNotice:
+    return PageNotice(page_id="p1", recipient="U0A", state=state, raised_at=NOW)  # type: ignore[arg-type]
+
+
+def heartbeat(back: bool) -> HeartbeatAlarm:
+    return HeartbeatAlarm(
+        name="watchdog",
+        alertname="Watchdog",
+        timeout_s=600,
+        last_seen=NOW - timedelta(minutes=10),
+        missing_since=NOW,
+        back_at=NOW if back else None,
+    )
+
+
 OPEN: list[Subject] = [
     group(Status.FIRING),
     group(Status.FIRING, Status.RESOLVED),
@@ -109,6 +126,9 @@ OPEN: list[Subject] = [
     approval("approved"),
     incident("open"),
     slot_watch("firing"),
+    notice("waiting"),
+    notice("open"),
+    heartbeat(back=False),
 ]
 CLOSED: list[Subject] = [
     group(Status.RESOLVED, Status.RESOLVED),
@@ -127,6 +147,10 @@ CLOSED: list[Subject] = [
     incident("resolved"),
     slot_watch("resolved"),
     SlotReport(database="orders", taken_at=NOW),  # a look's snapshot
+    notice("acked"),
+    notice("resolved"),
+    notice("exhausted"),
+    heartbeat(back=True),
 ]
 
 
