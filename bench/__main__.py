@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench import ack_latency, ingest, memory, storm
+from bench import ack_latency, ingest, memory, paging, storm
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
         ("ingest", ingest.main),
         ("storm", lambda: storm.main([])),
         ("memory", memory.main),
+        ("paging", paging.main),
     ):
         began = time.monotonic()
         run()

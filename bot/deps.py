@@ -6,6 +6,7 @@ outbound poster is not here: the composition root (handlers/) builds it from the
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -13,12 +14,22 @@ import redis.asyncio as aioredis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.clock import Clock, SystemClock
-from bot.core.config import FileConfig, Settings, load_file_config
+from bot.core.config import FileConfig, Settings, load_file_config, paging_problems
+from bot.core.errors import ConfigError
 from bot.core.jobs import InlineJobQueue, JobQueue, SaqJobQueue
 from bot.core.metrics import Metrics
 from bot.core.slack import make_client
 from bot.store import REDIS_ERRORS, Store, connect
 from bot.timeline import Timeline
+
+# Roles another feature grants (the on-call person counts as a responder): user id and action
+# -> extra roles. The composition root installs it (handlers/wiring.py), since the feature that
+# knows (paging) may not be imported by the ones that ask (access, the playbook engine).
+RoleSource = Callable[[str, str | None], Awaitable[set[str]]]
+
+
+async def no_extra_roles(user_id: str, action: str | None) -> set[str]:
+    return set()
 
 
 @dataclass
@@ -34,6 +45,7 @@ class Deps:
     clock: Clock
     metrics: Metrics
     jobs: JobQueue
+    extra_roles: RoleSource = no_extra_roles
 
     @classmethod
     def connect(
@@ -47,8 +59,11 @@ class Deps:
         jobs: JobQueue | None = None,
     ) -> Deps:
         clock = clock or SystemClock()
-        redis = redis if redis is not None else connect(settings.redis_url)
         config = config if config is not None else load_file_config(settings.seawall_config)
+        problems = paging_problems(settings, config)
+        if problems:
+            raise ConfigError(problems)
+        redis = redis if redis is not None else connect(settings.redis_url)
         retention = config.retention
         return cls(
             settings=settings,

@@ -168,7 +168,10 @@ class Store(Primitives):
                             stored = TriageCard.model_validate_json(raw) if raw else None
                             return MutationResult(card=stored, changed=False)
                         card = mutation.card
-                        card.revision = revision + 1
+                        # A bookkeeping-only write leaves Slack's message current: it keeps the
+                        # revision, so a poster that just rendered it still marks it clean.
+                        shown = mutation.render or bool(mutation.replies)
+                        card.revision = revision + 1 if shown or current is None else revision
                         card.updated_at = self.clock.now()
                         # Written in this release's shape, whichever release stored it.
                         card.schema_version = CARD_SCHEMA_VERSION

@@ -14,6 +14,7 @@ from bot.cards.common import slack_time
 from bot.models.alert import AlertGroup
 from bot.models.card import Ack, TriageCard
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotWatch
 from bot.store import CardMutation, Store
 from bot.timeline import Timeline
 
@@ -32,6 +33,8 @@ def card_title(card: TriageCard) -> str:
     if isinstance(subject, AlertGroup):
         return alert_name(subject)
     if isinstance(subject, SentryIssue | SentryMetricAlert):
+        return subject.title
+    if isinstance(subject, SlotWatch):
         return subject.title
     return "Incident"
 

@@ -18,19 +18,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.core.config import Settings
 from bot.deps import Deps
-from handlers import features, openapi
+from handlers import features, openapi, pages, wiring
 from handlers.http_edge import BodyLimits
 from handlers.readiness import ReadinessProbe
 from handlers.slack import after_ack
 from handlers.slack.bolt import build_bolt
 from handlers.slack.socket import SocketMode
-from handlers.webhooks import alertmanager, sentry
+from handlers.webhooks import alertmanager, change, sentry
 
 log = logging.getLogger("seawall.app")
 
 
 def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
     deps = deps or Deps.connect(settings)
+    wiring.install(deps)
     if settings.sentry_dsn:
         sentry_sdk.init(dsn=settings.sentry_dsn, traces_sample_rate=0.0, send_default_pii=False)
 
@@ -69,6 +70,9 @@ def create_app(settings: Settings, deps: Deps | None = None) -> Starlette:
             Route("/slack/events", slack_events, methods=["POST"]),
             Route("/webhooks/alertmanager", alertmanager.endpoint(deps), methods=["POST"]),
             Route("/webhooks/sentry", sentry.endpoint(deps), methods=["POST"]),
+            Route("/webhooks/change", change.endpoint(deps), methods=["POST"]),
+            Route("/pages/ack/{token}", pages.ack_endpoint(deps), methods=["POST"]),
+            Route("/pages/ack/{token}", pages.confirm_endpoint(deps), methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", ReadinessProbe(deps).respond, methods=["GET"]),
             Route("/metrics", metrics, methods=["GET"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import httpx
@@ -10,10 +11,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import health
 from bot.core.clock import SystemClock
-from bot.core.config import Settings, load_file_config, load_settings
+from bot.core.config import Settings, load_file_config, load_settings, paging_problems
 from bot.core.errors import ConfigError, StoreUnavailable
 from bot.core.slack import channel_id, make_client
 from bot.store import Store, connect
+from playbooks.catalog.slot_lag.preflight import preflight
 
 Echo = Callable[[str], None]
 
@@ -64,6 +66,13 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         echo("· ALERTMANAGER_URL is not set: the Silence button will say so (optional)")
     if config is not None and config.access is None:
         echo(NO_ACCESS_WARNING)
+    if config is not None:
+        playbook_problems, playbook_warnings = await preflight(config, os.environ)
+        problems.extend(playbook_problems)
+        warnings = [*warnings, *playbook_warnings]
+        problems.extend(paging_problems(settings, config))
+        if config.oncall is None:
+            echo("· No `oncall:` section: nobody is paged, alerts only post cards (optional)")
 
     for warning in warnings:
         echo(f"⚠ {warning}")

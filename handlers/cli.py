@@ -105,7 +105,13 @@ def run(host: str) -> None:
 def worker() -> None:
     """Worker process: posts and updates cards in Slack (any number may run)."""
     settings = _settings_or_exit()
-    asyncio.run(run_worker(settings, _stop_on_signals))
+    try:
+        asyncio.run(run_worker(settings, _stop_on_signals))
+    except ConfigError as exc:  # e.g. a playbook's schedule in SEAWALL_CONFIG
+        click.echo("The worker cannot start; fix these settings first:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(2)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

@@ -17,15 +17,18 @@ from handlers.slack import (
     alerts,
     approvals,
     buttons,
+    changes,
     commands,
     incidents,
+    paging,
     playbooks,
     sentry,
+    slots,
     step_back,
     triage,
     unknown,
 )
-from handlers.slack.feature import Button, Feature, JobFn, Subcommand
+from handlers.slack.feature import Button, Cron, Feature, JobFn, Subcommand
 
 FEATURES: tuple[Feature, ...] = (
     triage.FEATURE,
@@ -35,6 +38,9 @@ FEATURES: tuple[Feature, ...] = (
     approvals.FEATURE,
     step_back.FEATURE,
     playbooks.FEATURE,
+    changes.FEATURE,
+    slots.FEATURE,
+    paging.FEATURE,
 )
 
 
@@ -66,6 +72,11 @@ def job_functions() -> dict[str, JobFn]:
                 raise ValueError(f"two features define the job {name}")
             found[name] = fn
     return found
+
+
+def cron_jobs(deps: Deps) -> list[Cron]:
+    """Every job the workers run on a schedule, as the config asks."""
+    return [cron for feature in FEATURES for cron in feature.cron(deps)]
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:

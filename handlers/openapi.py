@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.alerts.payload import AlertmanagerWebhook
+from bot.changes.payload import ChangeReport
 from bot.sentry.payload import (
     HANDLED,
     RESOURCE_PATTERN,
@@ -28,6 +29,7 @@ from handlers.http_edge import BODY_TIMEOUT_S, MAX_BODY_BYTES
 
 ALERTMANAGER_PATH = "/webhooks/alertmanager"
 SENTRY_PATH = "/webhooks/sentry"
+CHANGE_PATH = "/webhooks/change"
 SENTRY_MODELS: tuple[type[BaseModel], ...] = (
     SentryIssueWebhook,
     SentryEventAlertWebhook,
@@ -54,7 +56,7 @@ def endpoint() -> Callable[[Request], Awaitable[Response]]:
 
 def openapi_document() -> dict[str, Any]:
     """The whole document; request bodies are the edge models' validation schemas."""
-    models: list[type[BaseModel]] = [AlertmanagerWebhook, *SENTRY_MODELS]
+    models: list[type[BaseModel]] = [AlertmanagerWebhook, *SENTRY_MODELS, ChangeReport]
     refs, definitions = models_json_schema(
         [(model, "validation") for model in models],
         ref_template="#/components/schemas/{model}",
@@ -72,6 +74,7 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             ALERTMANAGER_PATH: {"post": _alertmanager_operation(ref[AlertmanagerWebhook])},
             SENTRY_PATH: {"post": _sentry_operation([ref[m] for m in SENTRY_MODELS])},
+            CHANGE_PATH: {"post": _change_operation(ref[ChangeReport])},
         },
         "components": {
             "schemas": definitions.get("$defs", {}),
@@ -81,6 +84,11 @@ def openapi_document() -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "ALERTMANAGER_WEBHOOK_TOKEN, sent by the webhook receiver's "
                     "http_config.authorization.",
+                },
+                "changeBearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "CHANGE_WEBHOOK_TOKEN, sent by CI/CD and deploy tools.",
                 },
                 "sentrySignature": {
                     "type": "apiKey",
@@ -102,6 +110,36 @@ def _alertmanager_operation(body_ref: dict[str, str]) -> dict[str, Any]:
         "security": [{"alertmanagerBearer": []}],
         "requestBody": {"required": True, "content": {"application/json": {"schema": body_ref}}},
         "responses": _responses(_accepted(CARD_OUTCOMES, card_required=True)),
+    }
+
+
+def _change_operation(body_ref: dict[str, str]) -> dict[str, Any]:
+    return {
+        "operationId": "receiveChange",
+        "summary": "A deploy or other change to production, from CI/CD",
+        "description": "Recorded once (a retry of the same body within 10 minutes is answered "
+        '`duplicate`); shown as "Changed recently" on cards of alerts that start within '
+        "two hours after it.",
+        "security": [{"changeBearer": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body_ref}}},
+        "responses": _responses(
+            {
+                "description": "Recorded, or recognised as a retry.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["ok", "outcome", "change"],
+                            "properties": {
+                                "ok": {"const": True},
+                                "change": {"type": "string"},
+                                "outcome": {"enum": ["recorded", "duplicate"]},
+                            },
+                        }
+                    }
+                },
+            }
+        ),
     }
 
 

@@ -67,7 +67,15 @@ def alertmanager_samples(now: datetime) -> list[dict[str, Any]]:
         ),
         _group(
             "ReplicationSlotLag",
-            [_alert(lag, "Slot 'analytics' retains 3.1 GB of WAL", now - timedelta(minutes=2))],
+            [
+                _alert(
+                    lag,
+                    "Slot 'analytics' retains 3.1 GB of WAL",
+                    now - timedelta(minutes=2),
+                    description="Stalled consumer or long transaction? `/playbook slot-lag` "
+                    "shows the time until the cap and what holds the WAL.",
+                )
+            ],
             lag,
         ),
     ]

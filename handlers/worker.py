@@ -15,15 +15,17 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from saq import Queue, Worker
+from saq import CronJob, Queue, Worker
 from saq.types import Context, PartialTimersDict
 
 from bot.core import health, keys
 from bot.core.config import Settings
-from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue
+from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue, cron_for
 from bot.deps import Deps
+from bot.paging.heartbeat import ping_loop
 from bot.poster import OutboundPoster
-from handlers.features import job_functions
+from handlers import wiring
+from handlers.features import cron_jobs, job_functions
 from handlers.slack.feature import JobFn
 
 log = logging.getLogger("seawall.worker")
@@ -92,6 +94,7 @@ class SeawallWorker(Worker[Context]):
 
 
 def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> SeawallWorker:
+    wiring.install(deps)
     beating: list[asyncio.Task[None]] = []
 
     async def startup(ctx: Context) -> None:
@@ -104,16 +107,35 @@ def build_worker(deps: Deps, queue: Queue, *, concurrency: int = 8) -> SeawallWo
         with contextlib.suppress(Exception):  # Redis may be the reason we stop
             await health.worker_gone(deps.redis, str(worker.id))
 
-    functions = [(name, _with_heartbeat(name, fn)) for name, fn in job_functions().items()]
+    wrapped = {name: _with_heartbeat(name, fn) for name, fn in job_functions().items()}
     worker = SeawallWorker(
         queue,
-        functions=functions,
+        functions=list(wrapped.items()),
         concurrency=concurrency,
         startup=startup,
         shutdown=shutdown,
         timers=SWEEP_TIMERS,
+        cron_jobs=schedule(deps, wrapped),
     )
     return worker
+
+
+def schedule(
+    deps: Deps, wrapped: dict[str, Callable[..., Awaitable[Any]]]
+) -> list[CronJob[Context]]:
+    """The features' periodic jobs as saq cron jobs. saq queues each tick under one key
+    (`cron:<job>`) while it is pending or running, so any number of workers run it once per
+    tick; a tick that overruns the next one is skipped, not stacked."""
+    return [
+        CronJob(
+            wrapped[cron.job],
+            cron=cron_for(cron.every_s),
+            timeout=max(int(cron.every_s), 30),
+            heartbeat=JOB_HEARTBEAT_S,
+            retries=1,  # the next tick is the retry
+        )
+        for cron in cron_jobs(deps)
+    ]
 
 
 async def announce(deps: Deps, worker_id: str) -> None:
@@ -153,8 +175,12 @@ async def work(deps: Deps, stop: asyncio.Event) -> None:
     log.info("worker %s started on queue %s", worker.id, QUEUE_NAME)
     poster = asyncio.create_task(build_poster(deps).run(stop))
     jobs = asyncio.create_task(worker.start())
+    tasks = [poster, jobs]
+    if deps.settings.seawall_heartbeat_url:
+        # The outside dead-man's switch: one ping job a minute, fleet-wide (bot/paging).
+        tasks.append(asyncio.create_task(ping_loop(jobs=deps.jobs, clock=deps.clock, stop=stop)))
     try:
         await stop.wait()
     finally:
         await worker.stop()
-        await asyncio.gather(poster, jobs, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

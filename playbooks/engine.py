@@ -21,10 +21,12 @@ from pydantic import BaseModel
 
 from bot.access.flow import refusal_for
 from bot.access.rules import playbook_action
+from bot.changes import flow as changes
 from bot.core import keys
 from bot.deps import Deps
 from bot.incidents import flow as incidents
 from bot.models.card import TriageCard
+from bot.models.change import Change
 from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
 from bot.store import CardMutation
 from playbooks.definition import Later, Playbook, StepContext
@@ -156,8 +158,13 @@ async def _due(deps: Deps, run_id: str, step: StepRecord) -> bool:
 async def _still_allowed(deps: Deps, run: PlaybookRun) -> bool:
     """Checked again in the worker before anything changes: the web process checked when the
     command arrived, but roles may have changed since, or the run may not come from there."""
+    action = playbook_action(run.playbook)
     refusal = await refusal_for(
-        deps.config.access, deps.slack, run.requested_by, playbook_action(run.playbook)
+        deps.config.access,
+        deps.slack,
+        run.requested_by,
+        action,
+        also_holds=await deps.extra_roles(run.requested_by, action),
     )
     if refusal is None:
         return True
@@ -229,6 +236,8 @@ async def _run_step(
             await keeper
     if isinstance(output, Later):
         await wait_step(deps, run, index, output, context.facts)
+        if not record.read_only:  # it changed something already (e.g. the first ramp step)
+            await _record_change(deps, run, record.description)
         return False
 
     def succeeded(r: PlaybookRun) -> list[str]:
@@ -249,7 +258,26 @@ async def _run_step(
         actor="seawall",
         ref=run.run_id,
     )
+    if not record.read_only:
+        await _record_change(deps, run, record.description)
     return True
+
+
+async def _record_change(deps: Deps, run: PlaybookRun, what: str) -> None:
+    """A run that changed something is a change ("what changed?" on later cards), once per
+    step: the id is the run's and the step's."""
+    target = next((str(v) for k, v in run.params.items() if k in ("target", "host")), None)
+    change = Change(
+        change_id=f"run-{run.run_id}-{run.step_index}",
+        summary=f"Playbook {run.playbook}: {what}",
+        at=deps.clock.now(),
+        source="playbook",
+        service=target,
+        author_slack_id=run.requested_by,
+    )
+    await changes.record(
+        change, redis=deps.redis, retention=deps.config.retention, now=deps.clock.now()
+    )
 
 
 async def _keep_lease(deps: Deps, lease_key: str, token: str) -> None:

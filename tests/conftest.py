@@ -1,9 +1,11 @@
-"""Shared fixtures: real redis-server, the Slack emulator, and Seawall itself on real ports."""
+"""Shared fixtures: real redis-server and Postgres, the Slack emulator, and Seawall itself on
+real ports."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,11 +13,14 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from bot.core.clock import Clock
 from bot.core.config import FileConfig
+from bot.core.jobs import JobQueue
 from bot.deps import Deps
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.sender import SlackSender
 from handlers.app import create_app
+from tests.support.postgres import PostgresServer, SlotLab, create_roles
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerThread
 from tests.support.stack import (
@@ -53,6 +58,30 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         yield server
 
 
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One Postgres cluster for the whole session (as an unprivileged user when run as root:
+    tests/support/postgres.py); each test gets its own database from `slot_lab`."""
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    try:
+        server.start()
+        create_roles(server)
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def slot_lab(postgres_server: PostgresServer) -> Iterator[SlotLab]:
+    """A fresh database on the session's cluster; its slots, sessions and consumers are
+    stopped and dropped afterwards."""
+    lab = SlotLab(postgres_server, f"lab_{secrets.token_hex(4)}")
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     if not redis_server.is_running():
@@ -75,46 +104,55 @@ StackFactory = Callable[..., SeawallStack]
 APP_TOKEN = "xapp-1-A0SEAWALL-test-app-token"
 
 
+def start_stack(
+    redis_url: str,
+    *,
+    emulator: EmulatorConfig | None = None,
+    poster: bool = True,
+    worker: bool = True,
+    file_config: FileConfig | None = None,
+    clock: Clock | None = None,
+    jobs: JobQueue | None = None,
+    socket_mode: bool = False,
+    **settings: Any,
+) -> SeawallStack:
+    """A running Seawall + emulator on `redis_url`; the caller closes it."""
+    config_of_emulator = emulator or emulator_config()
+    if socket_mode:  # Slack requests arrive over the emulator's WebSocket, not HTTP
+        config_of_emulator = dataclasses.replace(config_of_emulator, app_token=APP_TOKEN)
+        settings.setdefault("slack_app_token", APP_TOKEN)
+    emu = SlackEmulator(config_of_emulator)
+    emu_server = ServerThread(emu.app)
+    emu_server.start()
+    config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
+    deps = Deps.connect(config, config=file_config, clock=clock, jobs=jobs)
+    server = ServerThread(create_app(config, deps))
+    server.start()
+    sender = SlackSender(
+        bot_url=f"{server.url}/slack/events",
+        signing_secret=SIGNING_SECRET,
+        emulator=emu,
+        emulator_url=emu_server.url,
+        socket_mode=socket_mode,
+    )
+    stack = SeawallStack(emu, emu_server, server, deps, sender)
+    if poster:
+        stack.start_poster()
+    if worker:
+        stack.start_worker()
+    if socket_mode:
+        emu.socket.wait_connected()
+    return stack
+
+
 @pytest.fixture
 def make_stack(redis_url: str, tmp_path: Path) -> Iterator[StackFactory]:
     """Build a running Seawall + emulator; keyword args override Settings or the emulator."""
     stacks: list[SeawallStack] = []
 
-    def build(
-        *,
-        emulator: EmulatorConfig | None = None,
-        poster: bool = True,
-        worker: bool = True,
-        file_config: FileConfig | None = None,
-        socket_mode: bool = False,
-        **settings: Any,
-    ) -> SeawallStack:
-        config_of_emulator = emulator or emulator_config()
-        if socket_mode:  # Slack requests arrive over the emulator's WebSocket, not HTTP
-            config_of_emulator = dataclasses.replace(config_of_emulator, app_token=APP_TOKEN)
-            settings.setdefault("slack_app_token", APP_TOKEN)
-        emu = SlackEmulator(config_of_emulator)
-        emu_server = ServerThread(emu.app)
-        emu_server.start()
-        config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
-        deps = Deps.connect(config, config=file_config)
-        server = ServerThread(create_app(config, deps))
-        server.start()
-        sender = SlackSender(
-            bot_url=f"{server.url}/slack/events",
-            signing_secret=SIGNING_SECRET,
-            emulator=emu,
-            emulator_url=emu_server.url,
-            socket_mode=socket_mode,
-        )
-        stack = SeawallStack(emu, emu_server, server, deps, sender)
+    def build(**kwargs: Any) -> SeawallStack:
+        stack = start_stack(redis_url, **kwargs)
         stacks.append(stack)
-        if poster:
-            stack.start_poster()
-        if worker:
-            stack.start_worker()
-        if socket_mode:
-            emu.socket.wait_connected()
         return stack
 
     yield build

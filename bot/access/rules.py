@@ -23,6 +23,9 @@ DOING = {
     "sentry.resolve": "resolve issues in Sentry",
     "sentry.ignore": "ignore issues in Sentry",
     "approval.approve": "approve changes",
+    "oncall.take": "take the pager",
+    "oncall.handover": "hand the pager over",
+    "oncall.pause": "pause or resume paging",
 }
 # Slash commands that change something; `access.channels` limits where these may be typed.
 CHANGING = frozenset({"incident.declare", "incident.resolve", "incident.change"})

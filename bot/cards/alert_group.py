@@ -14,6 +14,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.cards.changes import changed_recently
 from bot.cards.common import (
     CONTEXT_TEXT_MAX,
     FALLBACK_TEXT_MAX,
@@ -30,8 +31,10 @@ from bot.cards.common import (
     safe_text,
     slack_time,
     truncate,
+    with_notes,
 )
 from bot.cards.incident import incident_link_line
+from bot.cards.page import paging_lines
 from bot.models.alert import Alert, AlertGroup, Status
 from bot.models.card import TriageCard
 
@@ -173,7 +176,8 @@ def context_lines(card: TriageCard, group: AlertGroup) -> list[str]:
     incident = incident_link_line(card)
     if incident:
         lines.append(incident)
-    lines.extend(f"⚠️ {note.text}" for note in card.notes)
+    lines.extend(paging_lines(card))
+    lines = with_notes(lines, [f"⚠️ {note.text}" for note in card.notes])
     return [truncate(line, CONTEXT_TEXT_MAX) for line in lines]
 
 
@@ -225,5 +229,6 @@ def render_alert_group(card: TriageCard, group: AlertGroup, now: datetime) -> Ca
     blocks.append(
         ContextBlock(elements=[MarkdownTextObject(text=t) for t in context_lines(card, group)])
     )
+    blocks.extend(changed_recently(card))
     blocks.append(ActionsBlock(elements=buttons(card, group)))
     return CardMessage(text=fallback_text(group), blocks=blocks)

@@ -47,6 +47,7 @@ class ActionId(StrEnum):
     PROMPT_CONFIRM = "prompt.confirm"
     PROMPT_CONFIRM_TYPED = "prompt.confirm_typed"
     PROMPT_CANCEL = "prompt.cancel"
+    PAGE_ACK = "page.ack"
     LINK_PREFIX = "card.link."  # link buttons: card.link.source, card.link.runbook, ...
 
 
@@ -87,6 +88,15 @@ def plain(text: str) -> str:
     """Untrusted text for a plain_text object (headers): Slack parses nothing there, but
     bidi controls would still reorder what people read."""
     return text.translate(_NO_BIDI)
+
+
+CONTEXT_ELEMENTS_MAX = 10
+
+
+def with_notes(lines: list[str], notes: list[str]) -> list[str]:
+    """Context lines, then as many of the newest notes as a context block still takes."""
+    room = max(0, CONTEXT_ELEMENTS_MAX - len(lines))
+    return lines + (notes[-room:] if room else [])
 
 
 def escape(text: str) -> str:

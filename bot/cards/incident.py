@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.cards.changes import changed_recently
 from bot.cards.common import (
     CONTEXT_TEXT_MAX,
     FALLBACK_TEXT_MAX,
@@ -131,7 +132,8 @@ def summary_blocks(incident: Incident, notes: Sequence[Note] = ()) -> list[Block
 def render_incident(card: TriageCard, subject: Incident, now: datetime) -> CardMessage:
     """The pinned summary card. `now` is unused, as in every card today."""
     del now
-    return CardMessage(text=fallback_text(subject), blocks=summary_blocks(subject, card.notes))
+    blocks = summary_blocks(subject, card.notes)
+    return CardMessage(text=fallback_text(subject), blocks=[*blocks, *changed_recently(card)])
 
 
 def incident_link_line(card: TriageCard) -> str | None:

@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.cards.changes import changed_recently
 from bot.cards.common import (
     CONTEXT_TEXT_MAX,
     FALLBACK_TEXT_MAX,
@@ -33,8 +34,10 @@ from bot.cards.common import (
     safe_text,
     slack_time,
     truncate,
+    with_notes,
 )
 from bot.cards.incident import incident_link_line
+from bot.cards.page import paging_lines
 from bot.models.card import TriageCard
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 
@@ -76,15 +79,16 @@ def _context(lines: list[str]) -> ContextBlock:
     )
 
 
-def _ack_and_notes(card: TriageCard) -> list[str]:
-    lines = []
+def _ack_and_notes(card: TriageCard, lines: list[str]) -> list[str]:
+    """`lines`, then the acknowledgement, incident, paging and notes lines."""
+    lines = list(lines)
     if card.ack:
         lines.append(f"👀 Acknowledged by <@{card.ack.user_id}> at {slack_time(card.ack.at)}")
     incident = incident_link_line(card)
     if incident:
         lines.append(incident)
-    lines.extend(f"⚠️ {note.text}" for note in card.notes)
-    return lines
+    lines.extend(paging_lines(card))
+    return with_notes(lines, [f"⚠️ {note.text}" for note in card.notes])
 
 
 # --- issue ---------------------------------------------------------------------------------
@@ -143,7 +147,7 @@ def issue_context(card: TriageCard, issue: SentryIssue) -> list[str]:
     lines = [status, f"Last action: {safe_text(issue.last_action, 100)}{who}"]
     if issue.triggered_rule:
         lines.append(f"🔔 Alert rule “{safe_text(issue.triggered_rule, 300)}” fired")
-    return lines + _ack_and_notes(card)
+    return _ack_and_notes(card, lines)
 
 
 def issue_buttons(card: TriageCard, issue: SentryIssue) -> list[ButtonElement]:
@@ -168,6 +172,7 @@ def render_issue(card: TriageCard, issue: SentryIssue) -> CardMessage:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=summary)))
     blocks.append(SectionBlock(fields=issue_fields(issue)))
     blocks.append(_context(issue_context(card, issue)))
+    blocks.extend(changed_recently(card))
     buttons = issue_buttons(card, issue)
     if buttons:  # Slack refuses an empty actions block
         blocks.append(ActionsBlock(elements=buttons))
@@ -200,7 +205,7 @@ def metric_context(card: TriageCard, alert: SentryMetricAlert) -> list[str]:
         times = f"First reported to Seawall {slack_time(card.created_at)}"
     if alert.date_closed:
         times += f" · closed {slack_time(alert.date_closed)}"
-    return [times, *_ack_and_notes(card)]
+    return _ack_and_notes(card, [times])
 
 
 def render_metric_alert(card: TriageCard, alert: SentryMetricAlert) -> CardMessage:
@@ -215,6 +220,7 @@ def render_metric_alert(card: TriageCard, alert: SentryMetricAlert) -> CardMessa
     link = link_button("sentry", "Open in Sentry", alert.web_url)
     if link is not None:
         buttons.append(link)
+    blocks.extend(changed_recently(card))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     fallback = f"Sentry metric alert {alert.status}: {alert.rule_name or alert.title}"

@@ -27,6 +27,9 @@ ACCESS_ACTIONS = frozenset(
         "sentry.resolve",  # Resolve in Sentry
         "sentry.ignore",  # Ignore in Sentry
         "approval.approve",  # approve (button or reaction) or tick a checklist
+        "oncall.take",  # /oncall take: become the on-call person for a while
+        "oncall.handover",  # /oncall handover @user: give the pager to someone else
+        "oncall.pause",  # /oncall pause|resume: hold pages during maintenance
     }
 )
 ACCESS_KEY = r"^(?:[a-z]+\.\*|playbook\.[a-z][a-z0-9-]{1,40})$"  # alert.*, playbook.<name>

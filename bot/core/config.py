@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core.access_config import SLACK_CHANNEL_ID, Access
 from bot.core.errors import ConfigError
+from bot.core.paging_config import Oncall
 from bot.core.retention import Retention
 
 
@@ -124,6 +125,11 @@ class FileConfig(BaseModel):
         default=None, description="roles and who may do what; absent: everyone may"
     )
     retention: Retention = Field(default_factory=Retention)
+    oncall: Oncall | None = Field(
+        default=None,
+        description="on-call rota, escalation and what pages (DESIGN.md Paging); absent: "
+        "nobody is paged, alerts only post cards",
+    )
     playbook_modules: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]] = Field(
         default_factory=list,
         description="extra Python modules that define playbooks (beside playbooks/catalog/)",
@@ -177,6 +183,11 @@ class Settings(BaseSettings):
     alertmanager_url: str | None = Field(
         default=None, description="Alertmanager base URL, for the Silence button (API v2)."
     )
+    change_webhook_token: str | None = Field(
+        default=None,
+        description="Bearer token CI/CD must send on POST /webhooks/change (deploys and other "
+        "changes); the route refuses everything without it.",
+    )
     sentry_client_secret: str | None = Field(
         default=None,
         description="Verifies Sentry-Hook-Signature; Sentry webhooks are refused without it.",
@@ -202,6 +213,19 @@ class Settings(BaseSettings):
         gt=0,
         le=300,
         description="Seconds a request's whole body may take to arrive; slower ones get 408.",
+    )
+    seawall_public_url: str | None = Field(
+        default=None,
+        description="Seawall's public base URL, for Acknowledge links in pushes (ntfy...).",
+    )
+    seawall_ack_secret: str | None = Field(
+        default=None,
+        min_length=32,
+        description="Signs push Acknowledge links (HMAC); 32+ random characters.",
+    )
+    seawall_heartbeat_url: str | None = Field(
+        default=None,
+        description="Pinged every minute by the worker (healthchecks.io style dead-man's switch).",
     )
     seawall_post_interval: float = Field(
         default=1.0,
@@ -254,6 +278,15 @@ class Settings(BaseSettings):
         # slack_sdk appends the method name to base_url; without the slash it builds a wrong URL.
         return value if value.endswith("/") else value + "/"
 
+    @field_validator("seawall_public_url", "seawall_heartbeat_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s):// URL")
+        return value.rstrip("/")
+
     @field_validator("sentry_url", "alertmanager_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -270,6 +303,25 @@ REQUIRED_HINTS = {
         "any long random string; put the same in Alertmanager's http_config"
     ),
 }
+
+
+def paging_problems(settings: Settings, config: FileConfig) -> list[str]:
+    """Settings that `oncall:` needs: pushes carry a signed Acknowledge link to Seawall, so
+    SEAWALL_PUBLIC_URL and SEAWALL_ACK_SECRET are required once a push step is configured."""
+    if config.oncall is None or not config.oncall.has_push_steps():
+        return []
+    problems = []
+    if not settings.seawall_public_url:
+        problems.append(
+            "SEAWALL_PUBLIC_URL is not set: oncall.people has push steps, whose Acknowledge "
+            "link must point at Seawall (e.g. https://seawall.example.com)"
+        )
+    if not settings.seawall_ack_secret:
+        problems.append(
+            "SEAWALL_ACK_SECRET is not set: it signs the Acknowledge links in pushes; "
+            "use 32+ random characters (e.g. `openssl rand -hex 32`)"
+        )
+    return problems
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -23,3 +23,11 @@ def _duration(value: object) -> object:
 
 
 Duration = Annotated[timedelta, BeforeValidator(_duration)]
+
+
+def parse_duration(text: str) -> timedelta:
+    """`30s`, `15m`, `12h`, `30d` as a timedelta; ValueError for anything else."""
+    value = _duration(text.strip())
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ValueError(f"{text!r} is not a duration such as 30s, 15m, 12h or 30d")
+    return value

@@ -81,6 +81,26 @@ class SaqJobQueue:
 JobFunction = Callable[..., Awaitable[Any]]
 
 
+def cron_for(every_s: float) -> str:
+    """The cron expression (croniter, seconds as a sixth field) that fires every `every_s`
+    seconds, for a periodic job saq runs once per tick across all workers. Only periods that
+    divide a minute or an hour evenly fire at an even pace; others raise ValueError."""
+    seconds = int(every_s)
+    if seconds != every_s or seconds < 1:
+        raise ValueError("must be a whole number of seconds, at least 1s")
+    if seconds < 60 and 60 % seconds == 0:
+        return f"* * * * * */{seconds}"
+    minutes, rest = divmod(seconds, 60)
+    if rest == 0 and minutes == 60:
+        return "0 * * * *"
+    if rest == 0 and 60 % minutes == 0:
+        return f"*/{minutes} * * * *" if minutes > 1 else "* * * * *"
+    raise ValueError(
+        "must divide a minute (1s, 2s, 5s, 10s, 15s, 20s, 30s) or an hour (1m, 2m, 5m, 10m, "
+        "15m, 20m, 30m, 1h) so the watch runs at an even pace"
+    )
+
+
 class InlineJobQueue:
     """Runs jobs as tasks of the current event loop. Only for `seawall sandbox`, which has no
     Redis for saq; nothing survives the process, which is fine for a demo."""

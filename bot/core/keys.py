@@ -216,6 +216,134 @@ WORKER_HEARTBEAT_S = 10
 WORKERS_TTL_S = 24 * 3600
 
 
+# One change (a deploy reported by the change webhook, an approved change carried out, a
+# playbook run that changed something): JSON Change. TTL = retention.changes: "what changed?"
+# looks back hours, the postmortem keeps its own copy in the timeline.
+def change(change_id: str) -> str:
+    return f"{PREFIX}:change:{{{change_id}}}"
+
+
+# ZSET of change ids scored by when the change happened (epoch ms), for "what changed in the
+# window before this alert". Trimmed on every write to retention.changes and CHANGES_MAX.
+CHANGES = f"{PREFIX}:changes"
+CHANGES_MAX = 10_000
+
+
+# A change webhook delivery already recorded (digest of its body): a CI retry must not record
+# a deploy twice. TTL: 10 minutes, longer than CI tools retry; the same body later is a new
+# deploy (the same service shipped again).
+def change_delivery(digest: str) -> str:
+    return f"{PREFIX}:dedup:change:{digest}"
+
+
+CHANGE_DELIVERY_TTL_S = 600
+
+
+# LIST of JSON samples of one database's replication slots (WAL position, each slot's
+# restart and confirmed positions, when it was first seen inactive), newest first: written by
+# the slot watch every interval and by every /playbook slot-lag look, read to measure WAL
+# rates "over the last minute" (bot/slots/rules.py). Trimmed to SLOT_SAMPLES_MAX on each
+# write; TTL SLOT_SAMPLES_TTL_S, renewed on each write: a sample older than a few minutes
+# measures nothing, so a database nobody watches leaves nothing behind.
+def slot_samples(database: str) -> str:
+    return f"{PREFIX}:slots:{{{database}}}:samples"
+
+
+SLOT_SAMPLES_MAX = 30
+SLOT_SAMPLES_TTL_S = 900
+
+
+# SET of the slots of one database whose watch card is firing. A slot dropped between two
+# checks is no longer in pg_replication_slots, and its card must still be resolved. No TTL:
+# a member leaves when its card resolves, so it never holds more than the database's slots.
+def slot_watch_open(database: str) -> str:
+    return f"{PREFIX}:slots:{{{database}}}:watch-open"
+
+
+# Consecutive watch checks of one database that failed (INCR): the card saying the watch
+# cannot check it is raised from the second, so one network blip pages nobody. Deleted by a
+# check that succeeds; TTL three watch intervals (at least a minute), so only failures of
+# consecutive checks add up.
+def slot_watch_failures(database: str) -> str:
+    return f"{PREFIX}:slots:{{{database}}}:watch-failures"
+
+
+# --- paging (bot/paging) ------------------------------------------------------------------
+
+
+# A page (JSON Page, bot/models/page.py): the ladder's state for one or more cards. No TTL
+# while it is open (a ladder must never vanish); CLOSED_PAGE_TTL_S once acknowledged,
+# resolved or exhausted, long enough to answer "already acknowledged by..." and to tell a
+# flapping alert from a new one.
+def page(page_id: str) -> str:
+    return f"{PREFIX}:page:{{{page_id}}}"
+
+
+CLOSED_PAGE_TTL_S = 7 * 24 * 3600
+
+
+# The page a card belongs to. TTL CLOSED_PAGE_TTL_S, set again whenever the card joins a page:
+# it outlives the flap window, which the page's own times decide.
+def card_page(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:page"
+
+
+# ZSET of pages nobody acknowledged that are not resolved (waiting, open, exhausted), scored
+# by when they were raised (epoch s). A page leaves it when acknowledged or resolved, and an
+# expired one when next read; no TTL.
+OPEN_PAGES = f"{PREFIX}:pages:open"
+
+# HASH person (or user group) paged first -> their open page: a new alert for someone who is
+# already being paged joins that page instead of starting a second ladder. Fields are
+# removed when the page closes; no TTL.
+PAGES_BY_PERSON = f"{PREFIX}:pages:by-person"
+
+
+# The page last raised for a person: a new alert within the storm window joins it even once
+# acknowledged ("12 alert groups firing" is one page). TTL = oncall.storm_window.
+def page_storm(person: str) -> str:
+    return f"{PREFIX}:pages:storm:{person}"
+
+
+# Nonce of a push's Acknowledge link (bot/paging/acklink.py) -> page id. Deleted when the link
+# is used, so a replay is refused; TTL = the link's lifetime (ACK_LINK_TTL_S).
+def ack_link_nonce(nonce: str) -> str:
+    return f"{PREFIX}:pages:ack-link:{nonce}"
+
+
+ACK_LINK_TTL_S = 2 * 3600
+
+
+# Maintenance pause (/oncall pause): JSON {by, until}. TTL = the pause itself, so it ends on
+# time even if no job runs.
+ONCALL_PAUSE = f"{PREFIX}:oncall:pause"
+
+# SET of cards that show the maintenance line, cleared when the pause ends. TTL: the pause
+# plus a day, in case the job that clears it never runs.
+PAUSE_CARDS = f"{PREFIX}:oncall:pause:cards"
+
+
+# Overrides of a schedule (/oncall take, /oncall handover): JSON list. Expired entries are
+# dropped on every write; TTL = when the last one ends.
+def oncall_overrides(schedule: str) -> str:
+    return f"{PREFIX}:oncall:overrides:{schedule}"
+
+
+# When a heartbeat (oncall.heartbeats) last arrived, epoch seconds. One key per configured
+# heartbeat; TTL 30 days so a heartbeat removed from the config does not linger.
+def heartbeat_seen(name: str) -> str:
+    return f"{PREFIX}:heartbeat:{name}:seen"
+
+
+# The beat that went missing and has already paged (its epoch), so one outage pages once.
+# Deleted when the heartbeat comes back; same TTL as heartbeat_seen.
+def heartbeat_outage(name: str) -> str:
+    return f"{PREFIX}:heartbeat:{name}:outage"
+
+
+HEARTBEAT_KEY_TTL_S = 30 * 24 * 3600
+
+
 # JSON: what a target of pause-workers ran before Seawall paused it (replicas, or Celery
 # workers and their pool sizes), who paused it, and which resume-workers run is ramping it
 # back. No TTL while the target is paused, on purpose: it is what "100%" means when the

@@ -31,6 +31,11 @@ class Retention(BaseModel):
         gt=timedelta(0),
         description="a resolved incident's timeline and summary card: the postmortem window",
     )
+    changes: Duration = Field(
+        default=timedelta(days=30),
+        gt=timedelta(0),
+        description="a recorded change (deploy, approved change, playbook run) is kept this long",
+    )
     timeline_max_entries: int = Field(
         default=TIMELINE_MAX_ENTRIES,
         ge=100,

@@ -9,7 +9,8 @@ the years 1-9999 on the way (0001-01-01T00:00:00+05:00) is refused like any othe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -72,3 +73,48 @@ def operator_local_time(
         return None, False
     local = now.astimezone(zone)
     return f"{local:%H:%M} ({tz_name})", is_late_night(local.hour, from_hour, until_hour)
+
+
+_DURATION_PART = re.compile(r"(\d+)\s*(d|h|m|s)")
+_DURATION_UNIT_S = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> timedelta:
+    """ "30s", "5m", "1h", "1h30m", "2d" -> a timedelta. Raises ValueError with the reason.
+
+    The units people write in configs and slash commands; a bare number is refused because
+    "5" could mean seconds or minutes."""
+    cleaned = text.strip().lower().replace(" ", "")
+    if not cleaned:
+        raise ValueError("a duration is empty; write it like 30s, 5m, 1h or 1h30m")
+    parts = _DURATION_PART.findall(cleaned)
+    if not parts or "".join(n + u for n, u in parts) != cleaned:
+        raise ValueError(f"{text!r} is not a duration; write it like 30s, 5m, 1h or 1h30m")
+    seconds = sum(int(n) * _DURATION_UNIT_S[u] for n, u in parts)
+    return timedelta(seconds=seconds)
+
+
+def duration_words(delta: timedelta) -> str:
+    """A duration for people, the way they would say it: "45 s", "5 min", "1 h 30 min"."""
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, rest = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min" + (f" {rest} s" if rest and minutes < 10 else "")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "")
+
+
+def duration_config_text(delta: timedelta) -> str:
+    """A duration as a config would write it: 90 s -> "1m30s"."""
+    seconds = int(delta.total_seconds())
+    out = ""
+    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)):
+        amount, seconds = divmod(seconds, size)
+        if amount:
+            out += f"{amount}{unit}"
+    return out or "0s"

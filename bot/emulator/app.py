@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
 import threading
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from bot.emulator import incoming_webhooks, socket_mode
 from bot.emulator.chat_methods import CHAT_METHODS
-from bot.emulator.config import EmulatorConfig
+from bot.emulator.config import EmulatedUser, EmulatorConfig
 from bot.emulator.conversation_methods import CONVERSATION_METHODS
 from bot.emulator.inspection import inspection_routes
 from bot.emulator.models import (
@@ -57,6 +58,8 @@ class SlackEmulator:
         self._ws = Workspace(self.config)
         self._calls: list[RecordedCall] = []
         self._faults: list[Fault] = []
+        self._stalls: list[list[Any]] = []  # [method, seconds, calls left]
+        self.stalls_started = 0
         self._hooks: dict[str, str] = {}  # incoming webhook path -> channel id; kept by reset()
         self.socket = socket_mode.SocketModeHub(
             app_token=self.config.app_token, app_id=self.config.app_id, clock=self.config.clock
@@ -155,6 +158,17 @@ class SlackEmulator:
         """Answer the next `count` calls to `method` (None: any method) with this failure."""
         with self._lock:
             self._faults.append(Fault(method, status, count, retry_after, error))
+
+    def stall(self, method: str, seconds: float, count: int = 1) -> None:
+        """Answer the next `count` calls to `method` only after `seconds` (a Slack that hangs);
+        `stalls_started` counts the calls that began waiting."""
+        with self._lock:
+            self._stalls.append([method, seconds, count])
+
+    def set_user(self, user_id: str, user: EmulatedUser) -> None:
+        """Change a member (e.g. their DND or presence) while the emulator runs."""
+        with self._lock:
+            self.config.users[user_id] = user
 
     def reset(self) -> None:
         """Forget messages, calls, faults, buckets, triggers; keep config and on_message."""
@@ -255,6 +269,9 @@ class SlackEmulator:
     async def _api(self, request: Request) -> Response:
         method = str(request.path_params["method"])
         base_url = str(request.base_url)
+        delay = self._take_stall(method)
+        if delay:
+            await asyncio.sleep(delay)
         parsed = parse_request(
             query=list(request.query_params.multi_items()),
             body=await request.body(),
@@ -280,6 +297,15 @@ class SlackEmulator:
         self._notify(notes)
         headers = {} if answer.retry_after is None else {"Retry-After": str(answer.retry_after)}
         return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+    def _take_stall(self, method: str) -> float:
+        with self._lock:
+            stall = next((s for s in self._stalls if s[0] == method and s[2] > 0), None)
+            if stall is None:
+                return 0.0
+            stall[2] -= 1
+            self.stalls_started += 1
+            return float(stall[1])
 
     def _answer(self, method: str, parsed: ParsedRequest) -> _Answer:
         """Check faults, method, auth and rate limits in Slack's order; runs under the lock."""
@@ -324,16 +350,7 @@ class SlackEmulator:
         url_id = url.rsplit("/", 1)[-1]
         with self._lock:
             result = respond(self._ws, url_id, body)
-            self._calls.append(
-                RecordedCall(
-                    method="response_url",
-                    params=copy.deepcopy(result.params),
-                    token=None,
-                    http_status=result.status,
-                    response={"ok": result.status == 200, "body": result.body},
-                    at=self.config.wall_clock(),
-                )
-            )
+            self._record_plain("response_url", result.params, result.status, result.body)
             notes = _frozen(result.notifications)
         self._notify(notes)
         return result
@@ -352,10 +369,9 @@ class SlackEmulator:
                 fault.count -= 1
                 result = incoming_webhooks.WebhookResult(fault.status, fault.body()["error"], {})
                 retry_after = fault.retry_after if fault.status == 429 else None
-            elif channel is None:
-                result = incoming_webhooks.WebhookResult(404, "no_service", {})
-            elif params is None:
-                result = incoming_webhooks.WebhookResult(400, "invalid_payload", {})
+            elif channel is None or params is None:
+                status, error = (404, "no_service") if channel is None else (400, "invalid_payload")
+                result = incoming_webhooks.WebhookResult(status, error, {})
             elif self.config.rate_limits_enabled and (
                 wait := self._limiter.acquire(POST_MESSAGE, channel)
             ):
@@ -363,20 +379,20 @@ class SlackEmulator:
                 retry_after = wait
             else:
                 result = incoming_webhooks.post(self._ws, channel, params)
-            self._calls.append(
-                RecordedCall(
-                    method=incoming_webhooks.METHOD,
-                    params=copy.deepcopy(result.params),
-                    token=None,
-                    http_status=result.status,
-                    response={"ok": result.status == 200, "body": result.body},
-                    at=self.config.wall_clock(),
-                )
-            )
+            self._record_plain(incoming_webhooks.METHOD, result.params, result.status, result.body)
             notes = _frozen(result.notifications)
         self._notify(notes)
         headers = {} if retry_after is None else {"Retry-After": str(retry_after)}
         return PlainTextResponse(result.body, status_code=result.status, headers=headers)
+
+    def _record_plain(self, method: str, params: dict[str, Any], status: int, body: str) -> None:
+        """Record a call answered in plain text (response_url, incoming webhook); lock held."""
+        response = {"ok": status == 200, "body": body}
+        self._calls.append(
+            RecordedCall(
+                method, copy.deepcopy(params), None, status, response, self.config.wall_clock()
+            )
+        )
 
     def snapshot_channel(self, channel_id: str) -> list[dict[str, Any]]:
         """Messages of a channel as plain dicts (for the HTTP inspection endpoints)."""

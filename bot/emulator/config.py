@@ -24,6 +24,8 @@ def _default_method_limits() -> dict[str, int]:
         "conversations.invite": 50,  # Tier 3
         "conversations.setTopic": 20,  # Tier 2
         "pins.add": 20,  # Tier 2
+        "dnd.info": 50,  # Tier 3
+        "users.getPresence": 50,  # Tier 3
     }
 
 
@@ -37,10 +39,19 @@ class EmulatedUser:
     display_name: str | None = None
     tz_label: str | None = None
     is_bot: bool = False
+    # Do Not Disturb as dnd.info reports it: the (start, end) epoch seconds of the user's
+    # next or current DND window, or None when their DND schedule is off.
+    dnd: tuple[float, float] | None = None
+    # A manual snooze. Slack shows it to the user alone: dnd.info about someone else leaves
+    # it out, so a bot cannot see it (why Slack can never be the only way to page).
+    snoozed: bool = False
+    presence: str = "active"  # "active" or "away", as users.getPresence reports it
 
     def __post_init__(self) -> None:
         # Fail when the emulator is configured, not on the first users.info call mid-test.
         ZoneInfo(self.tz)
+        if self.presence not in ("active", "away"):
+            raise ValueError(f"presence is 'active' or 'away', not {self.presence!r}")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""auth.test, users.info, usergroups.users.list, conversations.open and views.open."""
+"""auth.test, users.info, users.getPresence, dnd.info, usergroups.users.list,
+conversations.open and views.open."""
 
 from __future__ import annotations
 
@@ -62,6 +63,45 @@ def users_info(call: WebCall) -> Response:
     else:
         return error("user_not_found")
     return {"ok": True, "user": _user_record(user_id, user, cfg.team_id, cfg.wall_clock())}
+
+
+def _user_argument(call: WebCall) -> tuple[str, EmulatedUser] | Response:
+    """The `user` argument (absent: the calling bot itself), or Slack's error for it."""
+    cfg = call.ws.config
+    user_id = call.text_param("user") or cfg.bot_user_id
+    if user_id == cfg.bot_user_id:
+        return user_id, EmulatedUser(name=cfg.bot_name, is_bot=True)
+    user = cfg.users.get(user_id)
+    if user is None:
+        return error("user_not_found")
+    return user_id, user
+
+
+def dnd_info(call: WebCall) -> Response:
+    """A user's Do Not Disturb schedule. Slack answers 1 for both times when there is none,
+    and reports a snooze only to the user themself (never to a bot asking about them)."""
+    found = _user_argument(call)
+    if isinstance(found, dict):
+        return found
+    user_id, user = found
+    start, end = user.dnd if user.dnd is not None else (1.0, 1.0)
+    answer: Response = {
+        "ok": True,
+        "dnd_enabled": user.dnd is not None,
+        "next_dnd_start_ts": int(start),
+        "next_dnd_end_ts": int(end),
+    }
+    if user_id == call.ws.config.bot_user_id:
+        answer["snooze_enabled"] = False
+    return answer
+
+
+def users_get_presence(call: WebCall) -> Response:
+    found = _user_argument(call)
+    if isinstance(found, dict):
+        return found
+    _, user = found
+    return {"ok": True, "presence": user.presence}
 
 
 def usergroups_users_list(call: WebCall) -> Response:
@@ -136,6 +176,8 @@ def views_open(call: WebCall) -> Response:
 WORKSPACE_METHODS: dict[str, Method] = {
     "auth.test": auth_test,
     "users.info": users_info,
+    "users.getPresence": users_get_presence,
+    "dnd.info": dnd_info,
     "usergroups.users.list": usergroups_users_list,
     "conversations.open": conversations_open,
     "views.open": views_open,

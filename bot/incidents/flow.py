@@ -20,18 +20,12 @@ from bot.store import REDIS_ERRORS, CardMutation
 from bot.timeline import plain_text
 
 PIN_JOB = "incident_pin"
+CHANGES_JOB = "attach_changes"
 # The poster usually shows a new card within a second or two; the job polls this long, then
 # fails so the queue retries it with backoff (a Slack outage must not lose the pin).
 PIN_POLLS = 60
 PIN_POLL_S = 0.5
 PENDING = "pending"
-
-
-def oncall_user(deps: Deps) -> str | None:
-    """Who is on call now, to invite into a new incident channel. There is no rota yet:
-    this seam is where the paging feature answers; until then nobody is invited for it."""
-    del deps
-    return None
 
 
 async def get_incident(deps: Deps, incident_id: str) -> Incident | None:
@@ -78,9 +72,11 @@ async def declare(
     user_id: str,
     declared_in: str | None = None,
     alert: LinkedAlert | None = None,
+    oncall: str | None = None,
 ) -> Declared:
     """Create the channel, the summary card (pinned by a job once posted), the indexes and
-    the first timeline entries, then invite the declarer and the on-call person."""
+    the first timeline entries, then invite the declarer and `oncall`, the on-call person
+    (the composition root asks paging: incidents never import it)."""
     now = deps.clock.now()
 
     async def known_incident(incident_id: str) -> bool:
@@ -138,14 +134,22 @@ async def declare(
             ref=alert.card_id,
         )
     await deps.jobs.enqueue(PIN_JOB, key=incident.incident_id, incident_id=incident.incident_id)
-    oncall = oncall_user(deps)
-    invitees = [user_id] + ([oncall] if oncall else [])
+    # "What changed?" on the summary card: the changes feature's job, queued by its name (the
+    # queue is the seam between features; bot/changes/flow.py ATTACH_JOB).
+    await deps.jobs.enqueue(CHANGES_JOB, key=card_id, card_id=card_id)
+    invitees = list(dict.fromkeys([user_id] + ([oncall] if oncall else [])))
     problems = await channels.invite(deps.slack, incident.channel, invitees)
     return Declared(incident, problems=problems)
 
 
 async def declare_once(
-    deps: Deps, *, title: str, severity: Severity, user_id: str, declared_in: str
+    deps: Deps,
+    *,
+    title: str,
+    severity: Severity,
+    user_id: str,
+    declared_in: str,
+    oncall: str | None = None,
 ) -> Declared:
     """`declare`, unless the same person declared the same title moments ago (a double
     submit or a re-sent command): then the earlier incident is the answer."""
@@ -157,7 +161,12 @@ async def declare_once(
         return Declared(incident, duplicate=True)
     try:
         declared = await declare(
-            deps, title=title, severity=severity, user_id=user_id, declared_in=declared_in
+            deps,
+            title=title,
+            severity=severity,
+            user_id=user_id,
+            declared_in=declared_in,
+            oncall=oncall,
         )
     except BaseException:
         # Nothing was declared: the person may try again at once.

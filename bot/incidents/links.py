@@ -18,8 +18,11 @@ from bot.triage import card_title
 CARD_GONE = "This card is no longer in Seawall's store; nothing was declared."
 
 
-async def declare_from_card(deps: Deps, card_id: str, user_id: str) -> str:
-    """The triage card's "Declare incident" button; returns the sentence for the clicker."""
+async def declare_from_card(
+    deps: Deps, card_id: str, user_id: str, *, oncall: str | None = None
+) -> str:
+    """The triage card's "Declare incident" button; returns the sentence for the clicker.
+    `oncall` (the on-call person, from the composition root) is invited too."""
     card = await deps.store.get_card(card_id)
     if card is None:
         return CARD_GONE
@@ -42,6 +45,7 @@ async def declare_from_card(deps: Deps, card_id: str, user_id: str) -> str:
             user_id=user_id,
             declared_in=card.channel,
             alert=LinkedAlert(card_id=card_id, title=title, url=url),
+            oncall=oncall,
         )
     except ExternalServiceError as exc:
         await deps.redis.delete(guard)

@@ -74,6 +74,17 @@ def _timeline(entries: Sequence[TimelineEntry]) -> list[str]:
     return lines
 
 
+def _changes(entries: Sequence[TimelineEntry]) -> list[str]:
+    """Deploys, approved changes and playbook runs recorded before the incident's alerts."""
+    found = [e for e in entries if e.kind == "change"]
+    if not found:
+        return [
+            "_No change was recorded in the two hours before the linked alerts (deploys reach "
+            "Seawall through POST /webhooks/change)._"
+        ]
+    return [f"- {md(e.text, 400)}" for e in found]
+
+
 def _who_did_what(entries: Sequence[TimelineEntry]) -> list[str]:
     by_actor: dict[str, list[TimelineEntry]] = {}
     for entry in entries:
@@ -133,6 +144,7 @@ def render_postmortem(
         ],
         ["## Impact", "", "_TODO (see Open questions)._"],
         ["## Root cause", "", "_TODO (see Open questions)._"],
+        ["## What changed before", "", *_changes(entries)],
         [f"## Timeline ({len(entries)} entries, UTC)", "", *_timeline(entries)],
         ["## Who did what", "", *_who_did_what(entries)],
         ["## Open questions", "", *_open_questions(incident, entries)],

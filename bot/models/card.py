@@ -9,10 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
+from bot.models.change import Change
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident, IncidentLink
+from bot.models.page import PageNotice, PagingStatus
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 # 2: alert groups drop old resolved alerts (Alert.resolved_seen_at, AlertGroup.resolved_dropped
 # and first_starts_at, all optional so that version 1 cards load unchanged).
@@ -21,7 +25,17 @@ CARD_SCHEMA_VERSION = 2
 
 # Every live Slack message is a card with one of these subjects (docs/decisions.md).
 Subject = Annotated[
-    AlertGroup | SentryIssue | SentryMetricAlert | PlaybookRun | StepPrompt | Approval | Incident,
+    AlertGroup
+    | SentryIssue
+    | SentryMetricAlert
+    | PlaybookRun
+    | StepPrompt
+    | Approval
+    | Incident
+    | SlotReport
+    | SlotWatch
+    | PageNotice
+    | HeartbeatAlarm,
     Field(discriminator="kind"),
 ]
 
@@ -59,6 +73,11 @@ class TriageCard(BaseModel):
     silence: Silence | None = None
     notes: list[Note] = Field(default_factory=list)
     incident: IncidentLink | None = None  # the incident this triage card was linked to
+    # "Changed recently": changes of the window before the alert started (bot/changes), and
+    # whether they match the alert's service or are only the latest ones.
+    changes: list[Change] = Field(default_factory=list)
+    changes_matched: bool = False
+    paging: PagingStatus | None = None  # whether and how it pages (bot/paging)
     created_at: datetime
     updated_at: datetime
 

@@ -14,10 +14,14 @@ from bot.core.retention import Retention
 from bot.models.alert import AlertGroup, Status
 from bot.models.approval import OPEN_STATES, Approval
 from bot.models.card import Subject, TriageCard
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident
+from bot.models.page import OPEN_STATES as OPEN_PAGE_STATES
+from bot.models.page import PageNotice
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 SENTRY_CLOSED_STATUSES = frozenset({"resolved", "ignored"})
 
@@ -38,6 +42,14 @@ def is_closed(subject: Subject) -> bool:
         return subject.state not in OPEN_STATES
     if isinstance(subject, Incident):
         return subject.status == "resolved"
+    if isinstance(subject, SlotReport):
+        return True  # one look's snapshot: nothing happens to it after (an "after" look aside)
+    if isinstance(subject, SlotWatch):
+        return subject.closed  # resolved; a slot crossing again reopens it
+    if isinstance(subject, PageNotice):
+        return subject.state not in OPEN_PAGE_STATES
+    if isinstance(subject, HeartbeatAlarm):
+        return subject.resolved  # a heartbeat stopping again reopens the same card
     raise TypeError(f"no lifecycle rule for {type(subject).__name__}")  # a new subject kind
 
 

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-EntryKind = Literal["incident", "alert", "action", "step", "prompt", "approval", "message", "note"]
+EntryKind = Literal[
+    "incident", "alert", "action", "step", "prompt", "approval", "message", "note", "change"
+]
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 

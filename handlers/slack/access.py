@@ -33,6 +33,7 @@ async def command_refusal(deps: Deps, sub: Subcommand, inv: Invocation) -> str |
         action,
         channel=inv.channel_id,
         incident_channel=incident_channel,
+        also_holds=await _on_call_roles(deps, inv.user_id, action),
     )
 
 
@@ -44,7 +45,13 @@ async def button_refusal(deps: Deps, button: Button, card_id: str, user_id: str)
 
 async def action_refusal(deps: Deps, user_id: str, *, action: str | None) -> str | None:
     """For listeners outside the routers (reactions, checklist ticks, the typed confirm)."""
-    return await refusal_for(deps.config.access, deps.slack, user_id, action)
+    also = await _on_call_roles(deps, user_id, action)
+    return await refusal_for(deps.config.access, deps.slack, user_id, action, also_holds=also)
+
+
+async def _on_call_roles(deps: Deps, user_id: str, action: str | None) -> set[str]:
+    """The on-call person counts as a responder while on call (paging knows who that is)."""
+    return await deps.extra_roles(user_id, action)
 
 
 def playbook_card_action(card: TriageCard) -> str | None:

@@ -23,9 +23,12 @@ from slack_sdk.errors import SlackApiError
 from bot.approvals import flow as approval_flow
 from bot.cards.approval import read_checklist_click
 from bot.cards.common import ActionId, escape
+from bot.changes import flow as changes
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
 from bot.incidents import flow as incidents
+from bot.models.approval import Approval
+from bot.models.change import Change
 from handlers.slack import access
 from handlers.slack.after_ack import after_ack
 from handlers.slack.buttons import NOT_A_CARD, STORE_DOWN, tell
@@ -136,7 +139,11 @@ def buttons(deps: Deps) -> Mapping[ActionId, Button]:
 
     async def mark_done(card_id: str, user: dict[str, Any]) -> str:
         user_id = person(user)
-        return await approval_flow.mark_done(deps, card_id, user_id) if user_id else NOT_A_PERSON
+        if user_id is None:
+            return NOT_A_PERSON
+        text = await approval_flow.mark_done(deps, card_id, user_id)
+        await record_carried_out(deps, card_id)
+        return text
 
     async def cancel(card_id: str, user: dict[str, Any]) -> str:
         user_id = person(user)
@@ -149,6 +156,25 @@ def buttons(deps: Deps) -> Mapping[ActionId, Button]:
         ActionId.APPROVAL_DONE: Button(mark_done),
         ActionId.APPROVAL_CANCEL: Button(cancel),
     }
+
+
+async def record_carried_out(deps: Deps, card_id: str) -> None:
+    """An approved change carried out is a change: "what changed?" shows it on later cards.
+    Recorded once (its id is the request's), whichever click got there first."""
+    card = await deps.store.get_card(card_id)
+    approval = card.subject if card is not None else None
+    if not isinstance(approval, Approval) or approval.state != "executed":
+        return
+    change = Change(
+        change_id=f"approval-{approval.approval_id}",
+        summary=approval.description,
+        at=approval.executed_at or deps.clock.now(),
+        source="approval",
+        author_slack_id=approval.requested_by,
+    )
+    await changes.record(
+        change, redis=deps.redis, retention=deps.config.retention, now=deps.clock.now()
+    )
 
 
 def register_checklist(bolt: AsyncApp, deps: Deps) -> None:

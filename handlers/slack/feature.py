@@ -101,6 +101,20 @@ class Button:
 JobFn = Callable[..., Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class Cron:
+    """A job (one of the feature's `jobs`) the workers run every `every_s` seconds, once per
+    tick whatever the number of workers (a saq cron job with a unique key)."""
+
+    job: str
+    every_s: float
+
+
+def no_cron(deps: Deps) -> Sequence[Cron]:
+    del deps
+    return ()
+
+
 def no_buttons(deps: Deps) -> Mapping[ActionId, Button]:
     del deps
     return {}
@@ -113,10 +127,13 @@ def no_listeners(bolt: AsyncApp, deps: Deps) -> None:
 @dataclass(frozen=True)
 class Feature:
     """One feature's ways in. `buttons` run in the worker (handlers/slack/buttons.py);
-    `register` adds any other Bolt listener (events, modals, buttons that need a trigger_id)."""
+    `register` adds any other Bolt listener (events, modals, buttons that need a trigger_id);
+    `cron` says which of its jobs run on a schedule (read from the config when a worker
+    starts)."""
 
     name: str
     subcommands: Sequence[Subcommand] = ()
     buttons: Callable[[Deps], Mapping[ActionId, Button]] = no_buttons
     jobs: Mapping[str, JobFn] = field(default_factory=dict)
     register: Callable[[AsyncApp, Deps], None] = no_listeners
+    cron: Callable[[Deps], Sequence[Cron]] = no_cron

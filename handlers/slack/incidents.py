@@ -26,6 +26,7 @@ from bot.incidents import flow as incident_flow
 from bot.incidents import links
 from bot.models.incident import DEFAULT_SEVERITY, SEVERITIES, Incident, Severity, incident_card_id
 from bot.store import REDIS_ERRORS
+from handlers import wiring
 from handlers.slack.feature import Button, Feature, Handler, Invocation, Reply, Subcommand
 
 log = logging.getLogger("seawall.incidents")
@@ -104,6 +105,7 @@ async def declare(deps: Deps, inv: Invocation) -> Reply:
             severity=request.severity,
             user_id=inv.user_id,
             declared_in=inv.channel_id,
+            oncall=await wiring.oncall_user(deps),
         )
     except ExternalServiceError as exc:
         log.warning("declaring %r failed: %s", request.title, exc)
@@ -246,7 +248,11 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
 
 def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def declare_from_card(card_id: str, user: dict[str, Any]) -> str:
-        return await links.declare_from_card(deps, card_id, user["id"])
+        oncall = await wiring.oncall_user(deps)
+        result = await links.declare_from_card(deps, card_id, user["id"], oncall=oncall)
+        # Declaring an incident from a card means someone is on it: paging hears of it.
+        await wiring.card_changed(deps, card_id)
+        return result
 
     return {ActionId.DECLARE_INCIDENT: Button(declare_from_card, "incident.declare")}
 

@@ -88,7 +88,10 @@ async def start(
 
 
 async def run_named(deps: Deps, inv: Invocation) -> Reply:
-    return await start(deps, inv, inv.sub, inv.text.removeprefix(inv.sub).strip())
+    # Typed in an incident's channel, the run belongs to that incident: its steps, prompts
+    # and approvals join the incident's timeline (as `/incident quarantine` always did).
+    incident_id = await _incident_here(deps, inv.channel_id)
+    return await start(deps, inv, inv.sub, inv.text.removeprefix(inv.sub).strip(), incident_id)
 
 
 async def quarantine(deps: Deps, inv: Invocation) -> Reply:

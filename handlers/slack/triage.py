@@ -11,14 +11,17 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from bot import triage
 from bot.cards.common import ActionId
 from bot.deps import Deps
+from handlers import wiring
 from handlers.slack.feature import Button, Feature
 
 
 def buttons(deps: Deps) -> Mapping[ActionId, Button]:
     async def acknowledge(card_id: str, user: dict[str, Any]) -> str:
-        return await triage.acknowledge(
+        answer = await triage.acknowledge(
             card_id, user["id"], store=deps.store, timeline=deps.timeline, now=deps.clock.now()
         )
+        await wiring.card_changed(deps, card_id)  # acknowledging the card stops its page
+        return answer
 
     return {ActionId.ACK: Button(acknowledge, "alert.ack")}
 

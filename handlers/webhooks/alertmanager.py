@@ -11,7 +11,10 @@ from bot.alerts.intake import receive_alertmanager
 from bot.alerts.payload import AlertmanagerWebhook
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
+from bot.store import REDIS_ERRORS
+from handlers import wiring
 from handlers.http_edge import Rejection, check_bearer, parse_model, read_body, reject, unavailable
+from handlers.webhooks.later import attach_changes_later
 
 SOURCE = "alertmanager"
 
@@ -24,6 +27,9 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
         except Rejection as rejection:
             return reject(SOURCE, rejection, deps.metrics)
         try:
+            if await wiring.heartbeats_only(deps, hook):
+                deps.metrics.webhook_deliveries.labels(SOURCE, "heartbeat").inc()
+                return JSONResponse({"ok": True, "outcome": "heartbeat"})
             result = await receive_alertmanager(
                 hook,
                 store=deps.store,
@@ -32,8 +38,13 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
                 default_channel=deps.settings.seawall_channel,
                 received_at=deps.clock.now(),
             )
-        except StoreUnavailable:
+            if result.outcome != "unchanged":
+                # A duplicate too: it may be the retry of a delivery whose job was not queued.
+                await wiring.card_changed(deps, result.card_id)
+        except (StoreUnavailable, *REDIS_ERRORS):
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
+        if result.outcome == "created":
+            await attach_changes_later(deps, result.card_id)
         deps.metrics.webhook_deliveries.labels(SOURCE, result.outcome).inc()
         if result.outcome != "duplicate":
             deps.metrics.webhook_alerts.labels(SOURCE).inc(len(hook.alerts))

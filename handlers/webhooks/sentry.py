@@ -32,8 +32,11 @@ from bot.sentry.payload import (
     SentryMetricAlertWebhook,
     is_handled,
 )
+from bot.store import REDIS_ERRORS
 from bot.triage import IntakeResult
+from handlers import wiring
 from handlers.http_edge import Rejection, parse_model, read_body, reject, unavailable
+from handlers.webhooks.later import attach_changes_later
 
 SOURCE = "sentry"
 log = logging.getLogger("seawall.sentry")
@@ -130,10 +133,15 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
             return ignored()
         try:
             result = await apply(hook, delivery_ids(request, body))
-        except StoreUnavailable:
+            if result is not None and result.outcome != "unchanged":
+                # A duplicate too: it may be the retry of a delivery whose job was not queued.
+                await wiring.card_changed(deps, result.card_id)
+        except (StoreUnavailable, *REDIS_ERRORS):
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
         if result is None:
             return ignored()
+        if result.outcome == "created":
+            await attach_changes_later(deps, result.card_id)
         deps.metrics.webhook_deliveries.labels(SOURCE, result.outcome).inc()
         if result.outcome != "duplicate":
             deps.metrics.webhook_alerts.labels(SOURCE).inc()

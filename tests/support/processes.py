@@ -22,7 +22,7 @@ LOG_TAIL_LINES = 30
 
 # Every child we started and have not stopped yet, so an interpreter that exits without
 # running fixture teardown (a crash, a second Ctrl-C) still does not leave one behind.
-_LIVE: set[subprocess.Popen[bytes]] = set()
+_LIVE: dict[subprocess.Popen[bytes], signal.Signals] = {}
 
 
 class ChildProcess(ABC):
@@ -41,6 +41,9 @@ class ChildProcess(ABC):
     port_taken_marker: ClassVar[str]
     start_timeout: ClassVar[float]
     poll_interval: ClassVar[float]
+    # What stop() sends first; SIGKILL follows after STOP_GRACE. Postgres takes SIGTERM as a
+    # "smart" shutdown that waits for every client to leave: it wants SIGINT (fast).
+    stop_signal: ClassVar[signal.Signals] = signal.SIGTERM
     # Completions of "... exited before <ready_when>" and "... <not_ready> within N s",
     # formatted with {port} and {url}.
     ready_when: ClassVar[str]
@@ -93,10 +96,10 @@ class ChildProcess(ABC):
                 return
 
     def stop(self) -> None:
-        """SIGTERM the child we started and wait; SIGKILL after 5 s. Idempotent."""
+        """Signal the child we started (stop_signal) and wait; SIGKILL after 5 s. Idempotent."""
         proc, self._proc = self._proc, None
         if proc is not None:
-            _terminate(proc)
+            _terminate(proc, self.stop_signal)
 
     def kill(self) -> None:
         """SIGKILL the child (an outage drill: no clean shutdown)."""
@@ -108,7 +111,7 @@ class ChildProcess(ABC):
                 proc.kill()
             proc.wait(STOP_GRACE)
         finally:
-            _LIVE.discard(proc)
+            _LIVE.pop(proc, None)
 
     @contextlib.contextmanager
     def frozen(self) -> Iterator[None]:
@@ -166,7 +169,7 @@ class ChildProcess(ABC):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C on pytest reaches pytest, not the server
             )
-        _LIVE.add(proc)
+        _LIVE[proc] = self.stop_signal
         self._proc = proc
         try:
             self._wait_until_ready(proc)
@@ -205,20 +208,20 @@ class ChildProcess(ABC):
         return "\n".join(lines[-LOG_TAIL_LINES:]) or "(log is empty)"
 
 
-def _terminate(proc: subprocess.Popen[bytes]) -> None:
+def _terminate(proc: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
     try:
         if proc.poll() is None:
-            proc.terminate()
+            proc.send_signal(sig)
             try:
                 proc.wait(STOP_GRACE)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(STOP_GRACE)
     finally:
-        _LIVE.discard(proc)
+        _LIVE.pop(proc, None)
 
 
 @atexit.register
 def _stop_leftovers() -> None:
-    for proc in list(_LIVE):
-        _terminate(proc)
+    for proc, sig in list(_LIVE.items()):
+        _terminate(proc, sig)

@@ -20,6 +20,7 @@ BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
 ALERTMANAGER_TOKEN = "test-alertmanager-token"
 SENTRY_SECRET = "test-sentry-client-secret"
+CHANGE_TOKEN = "test-change-webhook-token"
 CHANNEL = "C0ALERTS"
 OTHER_CHANNEL = "C0DATABASE"
 USERS = {"U0ALICE": ("alice", "Europe/Paris"), "U0BOB": ("bob", "America/New_York")}
@@ -88,6 +89,7 @@ def settings_for(redis_url: str, slack_api_url: str, **overrides: Any) -> Settin
         "redis_url": redis_url,
         "alertmanager_webhook_token": ALERTMANAGER_TOKEN,
         "sentry_client_secret": SENTRY_SECRET,
+        "change_webhook_token": CHANGE_TOKEN,
         "seawall_post_interval": 0.05,
     }
     values.update(overrides)

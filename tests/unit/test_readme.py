@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.core.config import FileConfig, Settings
+from playbooks.catalog.slot_lag.settings import configured
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 ROW = re.compile(r"^\| `([A-Z_]+)` \| (yes|no) \| (.+?) \|")
@@ -46,6 +47,12 @@ def test_the_readme_config_file_example_is_valid() -> None:
     assert config.approvers.users == ["U0123ALICE"]
     assert config.playbooks["quarantine"]["backend"] == "web"
     assert config.retention.resolved_cards.days == 30
+    slot_lag = configured(config)
+    assert slot_lag is not None
+    assert slot_lag.databases["orders"].admin_dsn_env == "ORDERS_ADMIN_DSN"
+    assert slot_lag.watch.interval == 30
+    assert config.oncall is not None
+    assert config.oncall.escalation[0].notify == ["schedule:primary"]
 
 
 def layout_section() -> str:

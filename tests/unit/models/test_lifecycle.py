@@ -11,11 +11,14 @@ from bot.core.retention import Retention
 from bot.models.alert import Alert, AlertGroup, Status
 from bot.models.approval import Approval
 from bot.models.card import Subject, TriageCard
+from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.incident import Incident
 from bot.models.lifecycle import is_closed, kept_for
+from bot.models.page import PageNotice
 from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun, RunStatus
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.slots import SlotReport, SlotWatch
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 RETENTION = Retention(resolved_cards=timedelta(days=30), timelines=timedelta(days=90))
@@ -83,6 +86,31 @@ def incident(status: str) -> Incident:
     )
 
 
+def slot_watch(status: str) -> SlotWatch:
+    return SlotWatch(
+        database="orders",
+        slot="orders_cdc",
+        status=status,  # type: ignore[arg-type]
+        fired_at=NOW,
+        checked_at=NOW,
+    )
+
+
+def notice(state: str) -> PageNotice:
+    return PageNotice(page_id="p1", recipient="U0A", state=state, raised_at=NOW)  # type: ignore[arg-type]
+
+
+def heartbeat(back: bool) -> HeartbeatAlarm:
+    return HeartbeatAlarm(
+        name="watchdog",
+        alertname="Watchdog",
+        timeout_s=600,
+        last_seen=NOW - timedelta(minutes=10),
+        missing_since=NOW,
+        back_at=NOW if back else None,
+    )
+
+
 OPEN: list[Subject] = [
     group(Status.FIRING),
     group(Status.FIRING, Status.RESOLVED),
@@ -97,6 +125,10 @@ OPEN: list[Subject] = [
     approval("pending"),
     approval("approved"),
     incident("open"),
+    slot_watch("firing"),
+    notice("waiting"),
+    notice("open"),
+    heartbeat(back=False),
 ]
 CLOSED: list[Subject] = [
     group(Status.RESOLVED, Status.RESOLVED),
@@ -113,6 +145,12 @@ CLOSED: list[Subject] = [
     approval("expired"),
     approval("cancelled"),
     incident("resolved"),
+    slot_watch("resolved"),
+    SlotReport(database="orders", taken_at=NOW),  # a look's snapshot
+    notice("acked"),
+    notice("resolved"),
+    notice("exhausted"),
+    heartbeat(back=True),
 ]
 
 

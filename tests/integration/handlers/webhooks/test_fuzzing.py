@@ -31,12 +31,12 @@ from schemathesis.specs.openapi.checks import (
 
 from bot.sentry.payload import HANDLED
 from handlers.http_edge import Rejection
-from handlers.openapi import ALERTMANAGER_PATH, SENTRY_PATH
+from handlers.openapi import ALERTMANAGER_PATH, CHANGE_PATH, SENTRY_PATH
 from handlers.webhooks.sentry import parse_hook
 from tests.conftest import StackFactory
 from tests.fixtures.sentry_payloads import sign
 from tests.support.redis_server import state_keys
-from tests.support.stack import ALERTMANAGER_TOKEN, SENTRY_SECRET, SeawallStack
+from tests.support.stack import ALERTMANAGER_TOKEN, CHANGE_TOKEN, SENTRY_SECRET, SeawallStack
 
 pytestmark = pytest.mark.integration
 
@@ -117,11 +117,13 @@ def choose_resource(case: AnyCase, data: st.DataObject, mode: GenerationMode) ->
 def credentials(case: AnyCase, body: bytes) -> dict[str, str]:
     if case.operation.path == SENTRY_PATH:
         return {"Sentry-Hook-Signature": sign(body, SENTRY_SECRET)}
+    if case.operation.path == CHANGE_PATH:
+        return {"Authorization": f"Bearer {CHANGE_TOKEN}"}
     return {"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-@pytest.mark.parametrize("path", [ALERTMANAGER_PATH, SENTRY_PATH])
+@pytest.mark.parametrize("path", [ALERTMANAGER_PATH, SENTRY_PATH, CHANGE_PATH])
 def test_fuzzed_webhooks_never_fail_conform_and_refusals_change_nothing(
     web_only: SeawallStack, store: redis.Redis, path: str, mode: GenerationMode
 ) -> None:
@@ -148,8 +150,11 @@ def test_fuzzed_webhooks_never_fail_conform_and_refusals_change_nothing(
         response = case.call(base_url=web_only.url, headers=credentials(case, body), data=body)
         statuses.append(response.status_code)
         case.validate_response(response, checks=CHECKS_BY_MODE[mode])
-        if response.status_code == 200 and "card" in response.json():
-            cards.add(response.json()["card"])
+        if response.status_code == 200:
+            answer = response.json()
+            stored = answer.get("card") or answer.get("change")
+            if stored:
+                cards.add(stored)
         if 400 <= response.status_code < 500:
             assert response.text.endswith("\n")
             assert response.text.count("\n") == 1
