@@ -273,3 +273,24 @@ async def mark_resumed(redis: aioredis.Redis, target: str, run_id: str, now: dat
                 return
             except WatchError:
                 continue
+
+
+def preflight(
+    sections: Mapping[str, Any], alertmanager_url: str | None
+) -> tuple[list[str], list[str]]:
+    """What `seawall check` says about pause-workers: (problems, warnings), both empty when it
+    is not configured. Settings only: reaching each broker or cluster is left to the run."""
+    section = sections.get(SECTION)
+    if not section:
+        return [], []
+    try:
+        settings = settings_of(section)
+    except SeawallError as exc:
+        return [str(exc).removesuffix("; nothing was changed")], []
+    warnings = [
+        f"pause-workers: target {name} watches alerts but ALERTMANAGER_URL is not set: its "
+        "resume ramp will stop at every step"
+        for name, target in sorted(settings.targets.items())
+        if target.alerts and not alertmanager_url
+    ]
+    return [], warnings

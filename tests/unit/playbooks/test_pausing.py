@@ -109,3 +109,20 @@ def test_the_readme_example_is_valid_for_both_playbooks() -> None:
     assert settings.targets["billing"].four_eyes
     assert settings.ramp == ["1", "25%", "50%", "100%"]
     assert HAProxySettings.model_validate(block["playbooks"]["quarantine"]).backend == "web"
+
+
+def test_seawall_check_names_a_broken_section_and_warns_of_alerts_it_cannot_read() -> None:
+    from playbooks.pausing import preflight
+
+    assert preflight({}, None) == ([], [])
+    problems, _ = preflight({"pause-workers": {"targets": {"t": {"backend": "nomad"}}}}, None)
+    assert len(problems) == 1
+    assert problems[0].startswith("playbooks.pause-workers in SEAWALL_CONFIG is not valid")
+    section = yaml.safe_load(CONTRACT)
+    section["targets"]["billing"]["alerts"] = ['service="billing"']
+    assert preflight({"pause-workers": section}, "http://am:9093") == ([], [])
+    _, warnings = preflight({"pause-workers": section}, None)
+    assert warnings == [
+        "pause-workers: target billing watches alerts but ALERTMANAGER_URL is not set: its "
+        "resume ramp will stop at every step"
+    ]
