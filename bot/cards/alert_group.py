@@ -199,7 +199,7 @@ def context_lines(card: TriageCard, group: AlertGroup) -> list[str]:
 
 def buttons(card: TriageCard, group: AlertGroup) -> list[ButtonElement]:
     elements: list[ButtonElement] = []
-    if card.ack is None:
+    if card.ack is None and group.status is Status.FIRING:  # nothing to take on once resolved
         elements.append(action_button(ActionId.ACK, "Acknowledge", card.card_id, "primary"))
     if group.status is Status.FIRING and card.silence is None:
         elements.append(action_button(ActionId.SILENCE_1H, "Silence 1h", card.card_id))

@@ -207,3 +207,11 @@ def test_alerts_are_listed_worst_first_by_severity_then_start_time() -> None:
         "instance=web-1",
         "instance=web-0",
     ]
+
+
+def test_a_resolved_group_offers_no_acknowledge() -> None:
+    card = card_for(group_payload("Disk", status="resolved", alerts=0, resolved=1))
+    actions = [b for b in blocks_of(card) if b["type"] == "actions"]
+    ids = [e["action_id"] for b in actions for e in b["elements"]]
+    assert ActionId.ACK not in ids
+    assert ActionId.DECLARE_INCIDENT in ids
