@@ -15,6 +15,7 @@ from bot.cards.common import ActionId
 from bot.cards.render import render
 from bot.emulator.blocks import validate_blocks
 from bot.models.approval import Approval, ChecklistSource
+from bot.models.card import TriageCard
 from tests.fixtures.approvals import (
     APPROVER,
     REQUESTER,
@@ -219,3 +220,12 @@ def test_the_checklist_says_which_named_checklist_it_is_and_why() -> None:
         text_of(both)
     )
     assert validate_blocks(blocks_of(both)) == []
+
+
+def test_a_request_stored_before_checklists_had_names_loads_and_renders() -> None:
+    stored = card_of(with_checklist("subscribers moved?")).model_dump(mode="json")
+    del stored["subject"]["checklist_sources"]  # as the previous release stored it
+    card = TriageCard.model_validate(stored)
+    blocks = [b.to_dict() for b in render(card, NOW).blocks]
+    assert "*Checklist* — 0 of 1 ticked" in json.dumps(blocks, ensure_ascii=False)
+    assert validate_blocks(blocks) == []
