@@ -19,7 +19,8 @@ SEAWALL_CONFIG:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -147,11 +148,36 @@ async def report(ctx: StepContext) -> str:
     )
 
 
+def spare_texts(settings: Mapping[str, Any]) -> dict[str, str]:
+    """How the swap's blast radius and rollback name the spare, from the settings as they are
+    when the run starts (not validated yet: anything odd reads as no spare). Which spare comes
+    in is decided when the swap runs: the first configured one HAProxy has, unless one
+    already serves; with one spare that is it, with several the run card says which."""
+    raw = settings.get("spares")
+    spares = [str(s) for s in raw if isinstance(s, str)] if isinstance(raw, list) else []
+    backend = str(settings.get("backend") or "<backend>")
+    if not spares:
+        return {"spare_in": "", "spare_back": ""}
+    if len(spares) == 1:
+        return {
+            "spare_in": f" and the spare {spares[0]}",
+            "spare_back": f"; if the run brought {spares[0]} in (the run card says so), put it "
+            f"back: set server {backend}/{spares[0]} state maint",
+        }
+    names = ", ".join(spares)
+    return {
+        "spare_in": f" and a spare (the first of {names} that HAProxy has)",
+        "spare_back": f"; put back the spare the run brought in (one of {names}; the run card "
+        f"says which): set server {backend}/<that spare> state maint",
+    }
+
+
 PLAYBOOK = Playbook(
     name="quarantine",
     summary="Take a faulty server out of rotation, keep it alive for debugging, use a spare",
     params=Params,
     positional=("target",),
+    texts=spare_texts,
     steps=(
         Step(
             "check",
@@ -169,9 +195,9 @@ PLAYBOOK = Playbook(
             idempotent=True,  # setting a server state again is harmless
             target="target",
             blast_radius="{target} stops receiving new traffic; its open sessions may finish "
-            "(drain); the backend serves with the others and the spare",
-            rollback="On HAProxy's admin socket: set server <backend>/{target} state ready, "
-            "and put the spare back: set server <backend>/<spare> state maint",
+            "(drain); backend {backend} serves with its other servers{spare_in}",
+            rollback="On HAProxy's admin socket: set server {backend}/{target} state ready"
+            "{spare_back}",
             undo=undo_swap,
         ),
         Step(

@@ -129,7 +129,7 @@ def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
         return result.stdout
 
     assert send("alert", "firing", "HighErrorRate").startswith("HTTP 200")
-    emulator.wait_for(r"#alerts · new card[\s\S]*HIGHERRORRATE")
+    emulator.wait_for(r"#alerts · new card[\s\S]*FIRING · critical · HighErrorRate")
     assert "declared a *SEV2* incident" in send("slash", "/incident declare DB down")
     emulator.wait_for(r"#inc-\d{8}-db-down · new card")
     run.wait_for(r"job incident_pin done in [\d.]+ s \(key incident_pin:")

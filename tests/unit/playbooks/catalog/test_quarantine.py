@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from playbooks.catalog.quarantine import last_server_refusal, spare_to_bring_in
+from bot.models.run import StepRecord
+from playbooks.catalog.quarantine import PLAYBOOK, Params, last_server_refusal, spare_to_bring_in
 from playbooks.providers.haproxy import ServerState
 
 
@@ -37,3 +38,33 @@ def test_the_spare_is_the_first_configured_one_that_exists_unless_one_already_se
     assert spare_to_bring_in(states, ["spare-1", "spare-2", "spare-3"]) == "spare-2"
     assert spare_to_bring_in([*states, server("spare-1")], ["spare-1", "spare-2"]) is None
     assert spare_to_bring_in(states, []) is None
+
+
+SETTINGS = {"haproxy_socket": "/run/haproxy.sock", "backend": "web", "spares": ["web-spare-1"]}
+
+
+def swap_plan(settings: dict[str, object]) -> StepRecord:
+    return next(s for s in PLAYBOOK.plan(Params(target="web-3"), settings) if s.name == "swap")
+
+
+def test_the_rollback_names_the_backend_and_the_spare_from_the_settings() -> None:
+    swap = swap_plan(SETTINGS)
+    assert swap.rollback is not None
+    assert "set server web/web-3 state ready" in swap.rollback
+    assert "set server web/web-spare-1 state maint" in swap.rollback
+    assert "<" not in swap.rollback
+    assert swap.blast_radius is not None
+    assert "backend web" in swap.blast_radius
+    assert "web-spare-1" in swap.blast_radius
+
+
+def test_without_spares_the_rollback_only_puts_the_server_back() -> None:
+    swap = swap_plan({**SETTINGS, "spares": []})
+    assert swap.rollback == "On HAProxy's admin socket: set server web/web-3 state ready"
+
+
+def test_with_several_spares_the_rollback_says_where_to_read_which_came_in() -> None:
+    swap = swap_plan({**SETTINGS, "spares": ["web-spare-1", "web-spare-2"]})
+    assert swap.rollback is not None
+    assert "web-spare-1, web-spare-2" in swap.rollback
+    assert "the run card says which" in swap.rollback
