@@ -68,6 +68,15 @@ class CardRef(BaseModel):
 
 
 @dataclass(frozen=True)
+class RenderContext:
+    """What a card shows that depends on how Seawall is set up rather than on the card: given
+    by whoever renders (the poster builds it from Settings), so cards stay pure and a button
+    appears only where clicking it can work. The default is Seawall with nothing optional set."""
+
+    sentry_api: bool = False  # SENTRY_API_TOKEN and SENTRY_ORG are set: Resolve / Ignore work
+
+
+@dataclass(frozen=True)
 class CardMessage:
     """What the poster sends: fallback text (notifications, screen readers) and blocks."""
 

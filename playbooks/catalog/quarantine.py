@@ -100,6 +100,40 @@ async def report(ctx: StepContext) -> str:
         await isolator.aclose()
 
 
+def spare_texts(settings: Mapping[str, Any]) -> dict[str, str]:
+    """How the swap's blast radius and rollback name the spare, from the settings as they are
+    when the run starts (not validated yet: anything odd reads as no spare). Which spare comes
+    in is decided when the swap runs: the first configured one HAProxy has, unless one
+    already serves; with one spare that is it, with several the run card says which."""
+    raw = settings.get("spares")
+    spares = [str(s) for s in raw if isinstance(s, str)] if isinstance(raw, list) else []
+    backend = str(settings.get("backend") or "<backend>")
+    if not spares:
+        return {"spare_in": "", "spare_back": ""}
+    if len(spares) == 1:
+        return {
+            "spare_in": f" and the spare {spares[0]}",
+            "spare_back": f"; if the run brought {spares[0]} in (the run card says so), put it "
+            f"back: set server {backend}/{spares[0]} state maint",
+        }
+    names = ", ".join(spares)
+    return {
+        "spare_in": f" and a spare (the first of {names} that HAProxy has)",
+        "spare_back": f"; put back the spare the run brought in (one of {names}; the run card "
+        f"says which): set server {backend}/<that spare> state maint",
+    }
+
+
+def step_texts(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The placeholders of the steps' texts that settings decide: the spare (HAProxy), and the
+    label and namespace with their defaults (Kubernetes)."""
+    return {
+        **spare_texts(settings),
+        "selector_label": str(settings.get("selector_label") or "app"),
+        "namespace": str(settings.get("namespace") or "<namespace>"),
+    }
+
+
 ON_HAPROXY = Condition(lambda _, s: _provider(s) != "kubernetes", "with provider: haproxy")
 ON_KUBERNETES = Condition(lambda _, s: _provider(s) == "kubernetes", "with provider: kubernetes")
 
@@ -108,6 +142,7 @@ PLAYBOOK = Playbook(
     summary="Take a faulty server out of rotation, keep it alive for debugging, use a spare",
     params=Params,
     positional=("target",),
+    texts=step_texts,
     steps=(
         Step(
             "check",
@@ -125,9 +160,9 @@ PLAYBOOK = Playbook(
             idempotent=True,  # setting a server state again is harmless
             target="target",
             blast_radius="{target} stops receiving new traffic; its open sessions may finish "
-            "(drain); the backend serves with the others and the spare",
-            rollback="On HAProxy's admin socket: set server <backend>/{target} state ready, "
-            "and put the spare back: set server <backend>/<spare> state maint",
+            "(drain); backend {backend} serves with its other servers{spare_in}",
+            rollback="On HAProxy's admin socket: set server {backend}/{target} state ready"
+            "{spare_back}",
             undo=restore,
             only_if=ON_HAPROXY,
         ),
@@ -142,8 +177,9 @@ PLAYBOOK = Playbook(
             target="target",
             blast_radius="{target} leaves its Service's endpoints at once; its ReplicaSet "
             "starts a replacement; the others serve meanwhile",
-            rollback="kubectl label pod {target} <label>=<old value> quarantine- --overwrite "
-            "(the ReplicaSet then removes one pod too many), and uncordon the node",
+            rollback="kubectl -n {namespace} label pod {target} {selector_label}=<the value in "
+            "its seawall.dev/quarantined-from annotation> quarantine- --overwrite (the "
+            "ReplicaSet then removes one pod too many), and uncordon the node if Seawall did",
             undo=restore,
             only_if=ON_KUBERNETES,
         ),

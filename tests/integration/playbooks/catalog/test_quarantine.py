@@ -107,7 +107,6 @@ def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm
     prompt = prompt_card(stack)
     text = json.dumps(prompt.blocks, ensure_ascii=False)
     assert "web-3" in text
-    assert "set server &lt;backend&gt;/web-3 state ready" in text  # the rollback, escaped
     confirm_typed(stack, prompt, "web-3")
 
     wait_until(lambda: "succeeded" in run_header(stack), timeout=30, what="the run succeeded")
@@ -116,6 +115,21 @@ def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm
     card = next(m for m in stack.messages() if "Playbook quarantine" in json.dumps(m.blocks))
     assert "ssh web-3.internal" in json.dumps(card.blocks)
     assert f"confirmed by <@{OPERATOR}>" in json.dumps(card.blocks)
+
+
+def test_the_prompt_says_what_the_step_does_and_how_to_undo_it_with_the_configured_names(
+    stack: SeawallStack,
+) -> None:
+    stack.sender.slash_command("/incident", "quarantine web-3", user_id=OPERATOR)
+    prompt = prompt_card(stack)
+    assert prompt.blocks[0]["text"]["text"] == (
+        "⚠️ Step back before: Bring a spare in, then take web-3 out of rotation: drain, "
+        "then maintenance"
+    )
+    text = json.dumps(prompt.blocks, ensure_ascii=False)
+    assert "set server be/web-3 state ready" in text
+    assert "put it back: set server be/spare-1 state maint" in text
+    assert "&lt;backend&gt;" not in text
 
 
 def test_a_target_that_could_reach_a_shell_is_refused_before_anything_starts(
