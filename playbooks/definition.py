@@ -32,6 +32,9 @@ class StepContext:
     # What the step notes for its undo (e.g. which spare it brought in); stored with the step
     # when it succeeds, and handed back to the undo code.
     facts: dict[str, str] = field(default_factory=dict)
+    # A step that returned `Later` with choices is run again with the one a person pressed.
+    choice: str | None = None
+    chosen_by: str | None = None
 
 
 # A step's code returns a short human-readable result (shown on the run card), or None.
@@ -77,7 +80,7 @@ class Step:
     # Texts may use {placeholders}: the run's parameters, this playbook's settings and what
     # its `texts` derives from them (Playbook.plan). description is shown before the step runs.
     description: str
-    run: StepCode = field(repr=False)
+    run: Callable[[StepContext], Awaitable[StepOutcome]] = field(repr=False)
     destructive: bool = False  # needs the step-back prompt and the operator's confirm
     four_eyes: bool = False  # needs approval by a different authorised person
     idempotent: bool = False  # safe to run again after an interruption (else a human decides)
@@ -106,6 +109,13 @@ class Playbook:
     steps: tuple[Step, ...]
     positional: tuple[str, ...] = ()  # parameters accepted without `name=` (in this order)
     texts: SettingTexts | None = field(default=None, repr=False)  # more {placeholders}
+    # Which section of SEAWALL_CONFIG `playbooks:` it reads; None: its own name. Two playbooks
+    # of one feature may share one (resume-workers reads pause-workers' targets and ramp).
+    settings_key: str | None = None
+
+    def settings_in(self, sections: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+        """This playbook's settings out of `playbooks:` (empty when it has none)."""
+        return dict(sections.get(self.settings_key or self.name, {}))
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name):
@@ -179,3 +189,31 @@ class Playbook:
 
     def step(self, name: str) -> Step:
         return next(s for s in self.steps if s.name == name)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A button a waiting step offers on the run card (e.g. Hold, Step back, Continue)."""
+
+    value: str  # what the step gets back in ctx.choice: a short word
+    label: str
+    style: str | None = None  # "primary" or "danger"
+
+
+@dataclass(frozen=True)
+class Later:
+    """What a step returns when it is not finished yet: the engine keeps `ctx.facts`, shows
+    `output`, and runs the step again after `after_s` seconds, or as soon as someone presses
+    one of `choices` on the run card (their choice is then `ctx.choice`). The wait is a delayed
+    job in Redis, not a sleep in a worker, so a worker that dies meanwhile loses nothing.
+    With neither `after_s` nor a choice pressed, the step waits for a person. `question`, when
+    given, is asked in the card's thread, naming the operator."""
+
+    output: str
+    after_s: float | None = None
+    choices: tuple[Choice, ...] = ()
+    question: str | None = None
+
+
+# What a step's code may return: a result for the card, None, or "not finished: later".
+StepOutcome = str | Later | None

@@ -58,8 +58,14 @@ def test_quarantine_changes_nothing_before_its_one_gated_step() -> None:
     assert kinds == [
         ("check", True, False, False),
         ("swap", False, True, True),
+        ("relabel", False, True, True),
         ("report", True, False, False),
     ]
+    params = QUARANTINE.params(target="web-3")
+    plan = [s.name for s in QUARANTINE.plan(params, {"haproxy_socket": "/s", "backend": "b"})]
+    assert plan == ["check", "swap", "report"]  # one gated step per plan, by provider
+    plan = [s.name for s in QUARANTINE.plan(params, {"provider": "kubernetes"})]
+    assert plan == ["check", "relabel", "report"]
 
 
 class Backend(BaseModel):

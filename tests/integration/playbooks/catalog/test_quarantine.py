@@ -15,6 +15,7 @@ from bot.core.config import FileConfig, StepBack
 from bot.emulator import EmulatedMessage
 from bot.incidents.flow import incident_for_channel
 from tests.conftest import StackFactory
+from tests.support.fake_kubernetes_api import FakeKubernetesApi
 from tests.support.haproxy import HAProxyServer
 from tests.support.stack import CHANNEL, SeawallStack, button_value
 from tests.support.waiting import wait_until
@@ -216,3 +217,32 @@ def test_the_last_server_rule_binds_when_the_step_runs_not_when_it_was_asked(
         what="the reason in the thread",
     )
     assert state(haproxy, "web-3") == "UP"
+
+
+def test_on_kubernetes_the_pod_leaves_its_selector_stays_up_and_the_card_ends_with_kubectl_exec(
+    make_stack: StackFactory,
+) -> None:
+    pod = "api-7d9f8-x2k4q"
+    with FakeKubernetesApi() as api:
+        api.add_pod("prod", pod, {"app": "api"}, node="node-2")
+        api.add_pod("prod", "api-7d9f8-b7c1m", {"app": "api"})
+        section = {"provider": "kubernetes", "namespace": "prod", "api_url": api.url}
+        config = FileConfig(
+            step_back=StepBack(confirm_delay_seconds=1), playbooks={"quarantine": section}
+        )
+        stack = make_stack(worker=True, file_config=config)
+        stack.sender.slash_command("/incident", f"quarantine {pod}", user_id=OPERATOR)
+        prompt = prompt_card(stack)
+        assert api.patches() == []  # nothing changes before the typed confirm
+        assert "Relabel pod api-7d9f8-x2k4q out of its ReplicaSet" in json.dumps(prompt.blocks)
+        confirm_typed(stack, prompt, pod)
+        wait_until(lambda: "succeeded" in run_header(stack), timeout=30, what="the run succeeded")
+
+        labels = api.pod("prod", pod)["metadata"]["labels"]
+        assert labels == {"app": "api-quarantined", "quarantine": "true"}
+        assert ("prod", pod) in api.pods  # still there, for kubectl exec
+        [patch] = api.patches()
+        assert patch.content_type == "application/merge-patch+json"
+        card = next(m for m in stack.messages() if "Playbook quarantine" in json.dumps(m.blocks))
+        steps = next(b for b in card.blocks if "Relabel pod" in json.dumps(b))["text"]["text"]
+        assert steps.rstrip().endswith(f"Debug it: `kubectl -n prod exec -it {pod} -- sh`")
