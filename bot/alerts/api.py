@@ -4,6 +4,7 @@ creating the silence."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import httpx
 
@@ -16,9 +17,20 @@ async def matching_fingerprints(
 ) -> list[str]:
     """GET /api/v2/alerts: fingerprints of the alerts `matchers` select that a silence would
     change now (active; not already silenced or inhibited)."""
-    params: list[tuple[str, str | int | float | bool | None]] = [
-        ("filter", filter_matcher(k, v)) for k, v in sorted(matchers.items())
-    ]
+    filters = [filter_matcher(k, v) for k, v in sorted(matchers.items())]
+    alerts = await _unsilenced_active_alerts(http, base_url, filters)
+    try:
+        return [str(alert["fingerprint"]) for alert in alerts]
+    except (KeyError, TypeError) as exc:
+        raise ExternalServiceError("Alertmanager's list of alerts could not be read") from exc
+
+
+async def _unsilenced_active_alerts(
+    http: httpx.AsyncClient, base_url: str, filters: list[str]
+) -> list[dict[str, Any]]:
+    """GET /api/v2/alerts?filter=...: active alerts matching every filter, silenced and
+    inhibited ones left out (someone already decided about those)."""
+    params: list[tuple[str, str | int | float | bool | None]] = [("filter", f) for f in filters]
     params += [("active", "true"), ("silenced", "false"), ("inhibited", "false")]
     try:
         response = await http.get(f"{base_url}/api/v2/alerts", params=params, timeout=5.0)
@@ -27,9 +39,12 @@ async def matching_fingerprints(
     if response.status_code != 200:
         raise ExternalServiceError(_http_error(response))
     try:
-        return [str(alert["fingerprint"]) for alert in response.json()]
-    except (ValueError, KeyError, TypeError) as exc:
+        alerts = response.json()
+    except ValueError as exc:
         raise ExternalServiceError("Alertmanager's list of alerts could not be read") from exc
+    if not isinstance(alerts, list) or not all(isinstance(a, dict) for a in alerts):
+        raise ExternalServiceError("Alertmanager's list of alerts could not be read")
+    return alerts
 
 
 def _http_error(response: httpx.Response) -> str:
@@ -72,18 +87,10 @@ async def create_silence(
 async def firing_alert_names(
     http: httpx.AsyncClient, base_url: str, filters: list[str]
 ) -> list[str]:
-    """GET /api/v2/alerts?filter=...: the names of the active alerts matching every one of
-    `filters` (matchers as Alertmanager writes them: `service="billing"`), silenced and
-    inhibited ones left out (someone already decided about those)."""
-    params: list[tuple[str, str | int | float | bool | None]] = [("filter", f) for f in filters]
-    params += [("active", "true"), ("silenced", "false"), ("inhibited", "false")]
+    """The names of the active alerts matching every one of `filters` (matchers as
+    Alertmanager writes them: `service="billing"`), silenced and inhibited ones left out."""
+    alerts = await _unsilenced_active_alerts(http, base_url, filters)
     try:
-        response = await http.get(f"{base_url}/api/v2/alerts", params=params, timeout=5.0)
-    except httpx.HTTPError as exc:
-        raise ExternalServiceError(f"Alertmanager could not be reached ({exc})") from exc
-    if response.status_code != 200:
-        raise ExternalServiceError(_http_error(response))
-    try:
-        return [str(a.get("labels", {}).get("alertname", "?")) for a in response.json()]
-    except (ValueError, AttributeError, TypeError) as exc:
+        return [str((a.get("labels") or {}).get("alertname", "?")) for a in alerts]
+    except AttributeError as exc:  # labels that are not an object
         raise ExternalServiceError("Alertmanager's list of alerts could not be read") from exc

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support.servers import ServerThread
+from tests.support.fake_http import FakeHttpServer
 
 PATCH_TYPES = (
     "application/merge-patch+json",
@@ -43,7 +40,7 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None without a body
 
 
-class FakeKubernetesApi:
+class FakeKubernetesApi(FakeHttpServer):
     """The fake API server on a real port; `url` is what `api_url` should be."""
 
     def __init__(self) -> None:
@@ -52,22 +49,17 @@ class FakeKubernetesApi:
         self.nodes: dict[str, dict[str, Any]] = {}
         self.refuse: dict[str, int] = {}  # "PATCH /path" -> status to answer (e.g. 403)
         self._requests: list[RecordedRequest] = []
-        self._lock = threading.Lock()
-        self._server = ServerThread(
-            Starlette(
-                routes=[
-                    Route(
-                        "/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale",
-                        self._scale,
-                        methods=["GET", "PATCH"],
-                    ),
-                    Route("/api/v1/namespaces/{ns}/pods", self._pod_list, methods=["GET"]),
-                    Route(
-                        "/api/v1/namespaces/{ns}/pods/{name}", self._pod, methods=["GET", "PATCH"]
-                    ),
-                    Route("/api/v1/nodes/{name}", self._node, methods=["GET", "PATCH"]),
-                ]
-            )
+        super().__init__(
+            routes=[
+                Route(
+                    "/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale",
+                    self._scale,
+                    methods=["GET", "PATCH"],
+                ),
+                Route("/api/v1/namespaces/{ns}/pods", self._pod_list, methods=["GET"]),
+                Route("/api/v1/namespaces/{ns}/pods/{name}", self._pod, methods=["GET", "PATCH"]),
+                Route("/api/v1/nodes/{name}", self._node, methods=["GET", "PATCH"]),
+            ]
         )
 
     # --- setting the scene and looking at it (from the test thread) --------------------------
@@ -113,28 +105,6 @@ class FakeKubernetesApi:
 
     def patches(self) -> list[RecordedRequest]:
         return [r for r in self.requests if r.method == "PATCH"]
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- the API --------------------------------------------------------------------------------
 

@@ -10,19 +10,16 @@ body) and answers like ntfy; it can be told to refuse the next requests.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support.servers import ServerThread
+from tests.support.fake_http import FakeHttpServer
 
 TOPIC_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
@@ -64,16 +61,13 @@ class Publish:
         return urls
 
 
-class FakeNtfy:
+class FakeNtfy(FakeHttpServer):
     """ntfy's publish endpoint. `url(topic)` is an Apprise URL pointing here."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._published: list[Publish] = []
         self._refuse = 0
-        self._server = ServerThread(
-            Starlette(routes=[Route("/{topic:path}", self._publish, methods=["POST", "PUT"])])
-        )
+        super().__init__(routes=[Route("/{topic:path}", self._publish, methods=["POST", "PUT"])])
 
     def apprise_url(self, topic: str, **params: str) -> str:
         query = "&".join(f"{k}={v}" for k, v in params.items())
@@ -97,24 +91,6 @@ class FakeNtfy:
         """Answer the next `count` publishes 429, as ntfy does when a topic is rate limited."""
         with self._lock:
             self._refuse = count
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     async def _publish(self, request: Request) -> Response:
         raw = (await request.body()).decode("utf-8", "replace")

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.support.servers import ServerThread
+from tests.support.fake_http import FakeHttpServer
 
 # From Sentry's "Update an Issue" reference.
 STATUSES = frozenset({"resolved", "resolvedInNextRelease", "unresolved", "ignored"})
@@ -48,7 +45,7 @@ class RecordedRequest:
     body: Any  # the parsed JSON body, or the raw text when it was not JSON
 
 
-class FakeSentryApi:
+class FakeSentryApi(FakeHttpServer):
     """Sentry's issue-update endpoint on a real port; `url` is what SENTRY_URL should be."""
 
     def __init__(self, org: str = "acme", token: str = "test-sentry-api-token") -> None:
@@ -60,24 +57,17 @@ class FakeSentryApi:
         self.before_answer: Callable[[str, dict[str, Any]], None] | None = None
         self._requests: list[RecordedRequest] = []
         self._failures: list[tuple[int, str]] = []
-        self._lock = threading.Lock()
-        self._server = ServerThread(
-            Starlette(
-                routes=[
-                    Route(
-                        "/api/0/organizations/{org}/issues/{issue_id}/",
-                        self._update_issue,
-                        methods=["PUT"],
-                    )
-                ]
-            )
+        super().__init__(
+            routes=[
+                Route(
+                    "/api/0/organizations/{org}/issues/{issue_id}/",
+                    self._update_issue,
+                    methods=["PUT"],
+                )
+            ]
         )
 
     # --- control and inspection (from the test thread) --------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -88,24 +78,6 @@ class FakeSentryApi:
         """Answer the next `times` requests with `status` and Sentry's `{"detail": ...}` body."""
         with self._lock:
             self._failures.extend([(status, detail)] * times)
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- the endpoint -------------------------------------------------------------------------
 
