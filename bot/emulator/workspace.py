@@ -31,6 +31,7 @@ class Workspace:
     index: dict[tuple[str, str], EmulatedMessage] = field(default_factory=dict)
     ephemerals: list[EphemeralMessage] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
+    view_triggers: dict[str, str] = field(default_factory=dict)  # view id -> its trigger_id
     triggers: dict[str, float] = field(default_factory=dict)
     used_triggers: set[str] = field(default_factory=set)
     response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
