@@ -96,9 +96,10 @@ def test_an_alert_card_fits_a_phone_and_acknowledge_updates_it(
     )
     assert [c for c in stack.emulator.calls_to("response_url") if c.http_status == 200]
     fits_the_screen(phone, card.locator(".bk-actions .btn"))
+    expect(card.locator(".replies")).to_have_text("1 reply")  # "Acknowledged by ..."
     screenshots.keep(phone, "alert-card-acknowledged", card)
 
-    card.get_by_role("link", name=re.compile(r"\d+ repl")).click()
+    card.locator(".replies").click()
     expect(phone.get_by_role("heading", name="Thread in #alerts")).to_be_visible()
     expect(phone.locator("li.msg")).to_have_count(2)  # the card, and its reply
 
@@ -163,6 +164,7 @@ def test_quarantine_runs_through_the_step_back_prompt_and_typed_confirm_by_click
     expect(run).to_contain_text("succeeded")
     assert haproxy_state(haproxy, "web-3") == "MAINT"
     assert haproxy_state(haproxy, "spare-1") == "UP"
+    expect(run.locator(".replies")).to_have_text("2 replies")  # waiting, then all done
     screenshots.keep(phone, "quarantine-run", run)
 
 
@@ -189,6 +191,8 @@ def test_a_change_needs_a_second_person_who_approves_by_reaction_or_button(
     change.get_by_role("button", name="Approve").click()
     expect(change).to_contain_text("@bob (button)")
     fits_the_screen(phone, change.locator(".bk-actions .btn"))
+    # A picture of the finished card: its thread replies come a moment after its update.
+    expect(change.locator(".replies")).to_have_text("3 replies")
     screenshots.keep(phone, "change-approved", change)
 
 
