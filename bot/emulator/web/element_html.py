@@ -157,7 +157,14 @@ def select(el: Mapping[str, Any], name: str, ctx: Ctx, live: Live) -> Html:
     for i, o in enumerate(options(el, ctx.viewer)):
         picked = str(o.get("value")) in initial
         items.append(h("option", {"value": str(i), "selected": picked}, _option_label(o)))
-    attrs: dict[str, AttrValue] = {"class": "select", "name": name, "multiple": many, "id": name}
+    attrs: dict[str, AttrValue] = {
+        "class": "select",
+        "name": name,
+        "id": name,
+        "multiple": many,
+        # A list box has no empty first choice to say what to pick: its tooltip does.
+        "title": (text_of(el.get("placeholder")) or None) if many else None,
+    }
     return h("select", {**attrs, **live}, *items)
 
 
@@ -201,6 +208,7 @@ def picker(el: Mapping[str, Any], name: str, ctx: Ctx, live: Live) -> Html:
         "class": "picker",
         "name": name,
         "id": name,
+        "title": text_of(el.get("placeholder")) or None,
         "value": value if isinstance(value, str) else None,
     }
     return h("input", {**attrs, **live})

@@ -43,7 +43,12 @@ def open_as(page: Page, stack: SeawallStack, user: str = ALICE, channel: str = C
 
 
 def message(page: Page, text: str) -> Locator:
-    return page.locator("li.msg").filter(has_text=text)
+    """A message everyone in the channel sees (not an ephemeral), by some of its text."""
+    return page.locator("li.msg:not(.ephemeral)").filter(has_text=text)
+
+
+def ephemeral(page: Page, text: str) -> Locator:
+    return page.locator("li.ephemeral").filter(has_text=text)
 
 
 def say(page: Page, line: str) -> None:
@@ -71,7 +76,8 @@ def fits_the_screen(page: Page, controls: Locator) -> None:
         expect(control).to_be_visible()
         box = control.bounding_box()
         assert box is not None
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width, control.inner_text()
+        assert box["x"] >= 0, control.inner_text()
+        assert box["x"] + box["width"] <= width, control.inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
@@ -91,9 +97,7 @@ def test_an_alert_card_fits_a_phone_and_acknowledge_updates_it(
     expect(card.get_by_role("button", name="Acknowledge")).to_have_count(0)
     expect(card.locator(".edited")).to_have_text("(edited)")
     # Seawall answered through the click's response_url: an ephemeral only Alice sees.
-    expect(phone.locator("li.ephemeral").filter(has_text="Acknowledged")).to_contain_text(
-        "Only visible to you"
-    )
+    expect(ephemeral(phone, "Acknowledged")).to_contain_text("Only visible to you")
     assert [c for c in stack.emulator.calls_to("response_url") if c.http_status == 200]
     fits_the_screen(phone, card.locator(".bk-actions .btn"))
     expect(card.locator(".replies")).to_have_text("1 reply")  # "Acknowledged by ..."
@@ -136,7 +140,7 @@ def test_quarantine_runs_through_the_step_back_prompt_and_typed_confirm_by_click
     stack = make_stack(emulator=people(), file_config=config)
     open_as(phone, stack)
     say(phone, "/incident quarantine web-3")
-    expect(phone.locator("li.ephemeral").filter(has_text="quarantine")).to_be_visible()
+    expect(ephemeral(phone, "quarantine")).to_be_visible()
 
     open_dm(phone)
     prompt = message(phone, "Blast radius")  # the step-back prompt, whatever its state
@@ -176,7 +180,7 @@ def test_a_change_needs_a_second_person_who_approves_by_reaction_or_button(
     say(phone, "/incident change move the orders consumers to topic v2")
     change = message(phone, "Change request")
     change.get_by_role("button", name="Approve").click()
-    own = phone.locator("li.ephemeral").filter(has_text="your own approval does not count")
+    own = ephemeral(phone, "your own approval does not count")
     expect(own).to_be_visible()
 
     switch_to(phone, BOB)
