@@ -219,39 +219,16 @@ class SlackEmulator:
     ) -> EmulatedMessage:
         """Put a message from a person into a channel (the bot cannot edit it)."""
         with self._lock:
-            channel_id = self._ws.resolve_channel(channel)
-            if channel_id is None:
-                raise KeyError(f"unknown channel {channel!r}")
-            parent = self._ws.thread_parent(channel_id, thread_ts) if thread_ts else None
-            if thread_ts and parent is None:
-                raise KeyError(f"no message {thread_ts} in {channel_id}")
-            message = EmulatedMessage(
-                channel=channel_id,
-                ts=self._ws.next_ts(),
-                text=text,
-                user=user,
-                thread_ts=parent.ts if parent else None,
-            )
-            notes = _frozen([self._ws.add(message)])
-            stored = copy.deepcopy(message)
+            notes = _frozen([self._ws.post_as_person(channel, user, text, thread_ts)])
             self.version += 1
         self._notify(notes)
-        return stored
+        return copy.deepcopy(notes[0].message)
 
     def set_reaction(self, channel: str, ts: str, name: str, user: str, *, present: bool) -> None:
         """Add or remove a person's reaction, as Slack does before sending reaction events."""
         with self._lock:
-            message = self._ws.find(channel, ts)
-            if message is None:
-                return
-            users = message.reactions.setdefault(name, [])
-            if present and user not in users:
-                users.append(user)
-            elif not present and user in users:
-                users.remove(user)
-            if not users:
-                del message.reactions[name]
-            self.version += 1
+            if self._ws.set_reaction(channel, ts, name, user, present=present):
+                self.version += 1
 
     # -- HTTP ------------------------------------------------------------------------------
 
