@@ -175,7 +175,8 @@ def test_quarantine_runs_through_the_step_back_prompt_and_typed_confirm_by_click
 def test_a_change_needs_a_second_person_who_approves_by_reaction_or_button(
     make_stack: StackFactory, phone: Page
 ) -> None:
-    stack = make_stack(emulator=people(), file_config=FileConfig(approvers=Approvers(users=[BOB])))
+    approvers = Approvers(users=[BOB], change_checklist=["Consumers moved to topic v2?"])
+    stack = make_stack(emulator=people(), file_config=FileConfig(approvers=approvers))
     open_as(phone, stack)
     say(phone, "/incident change move the orders consumers to topic v2")
     change = message(phone, "Change request")
@@ -194,6 +195,10 @@ def test_a_change_needs_a_second_person_who_approves_by_reaction_or_button(
 
     change.get_by_role("button", name="Approve").click()
     expect(change).to_contain_text("@bob (button)")
+    expect(change.get_by_role("button", name="Mark as done")).to_have_count(0)
+    change.get_by_role("checkbox", name="Consumers moved to topic v2?").check()  # sends at once
+    expect(change.get_by_role("button", name="Mark as done")).to_be_visible()
+    expect(change.get_by_role("checkbox")).to_be_checked()
     fits_the_screen(phone, change.locator(".bk-actions .btn"))
     # A picture of the finished card: its thread replies come a moment after its update.
     expect(change.locator(".replies")).to_have_text("3 replies")
