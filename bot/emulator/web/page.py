@@ -59,7 +59,8 @@ def _hidden(name: str, value: str) -> Html:
     return h("input", {"type": "hidden", "name": name, "value": value})
 
 
-def _where(data: PageData) -> str:
+def here(data: PageData) -> str:
+    """This page's address (where a form without JavaScript comes back to)."""
     return data.viewer.page_url(data.channel.channel_id, data.thread)
 
 
@@ -116,7 +117,7 @@ def _message(data: PageData, message: EmulatedMessage, *, replies_link: bool) ->
         {"class": "msg-form", "method": "post", "action": ACT},
         _hidden("as", data.viewer.user_id),
         _hidden("where", f"m:{message.channel}:{message.ts}"),
-        _hidden("back", _where(data)),
+        _hidden("back", here(data)),
         message_body(content, ctx),
         edited,
         _reactions(data, message),
@@ -141,7 +142,7 @@ def _ephemeral(data: PageData, index: int, message: EphemeralMessage) -> Html:
         {"class": "msg-form", "method": "post", "action": ACT},
         _hidden("as", data.viewer.user_id),
         _hidden("where", f"e:{index}"),
-        _hidden("back", _where(data)),
+        _hidden("back", here(data)),
         message_body({"blocks": message.blocks, "text": message.text}, ctx),
     )
     only = h("span", {"class": "only-you"}, "Only visible to you")
@@ -202,7 +203,7 @@ def _modal(data: PageData) -> Html | None:
         },
         _hidden("as", data.viewer.user_id),
         _hidden("view", view_id),
-        _hidden("back", _where(data)),
+        _hidden("back", here(data)),
         h("h2", {"class": "modal-title"}, plain(text_of(view.get("title")))),
         h("div", {"class": "modal-body"}, blocks(view.get("blocks"), ctx)),
         buttons,

@@ -10,6 +10,7 @@ Confirm on a quarantine through someone's browser.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +23,7 @@ from starlette.routing import Route
 from bot.emulator.sender import SlackSender
 from bot.emulator.web import interact
 from bot.emulator.web.emulated import Browsable
-from bot.emulator.web.page import pane
+from bot.emulator.web.page import PageData, pane
 from bot.emulator.web.shell import document
 from bot.emulator.web.snapshot import page_data, version, viewer_of
 from bot.emulator.web.state import WebState
@@ -77,7 +78,7 @@ def web_routes(emu: Browsable) -> list[Route]:
     state = WebState()
     files = _static_files()
 
-    def data_for(request: Request) -> Any:
+    def data_for(request: Request) -> PageData:
         q = request.query_params
         return page_data(emu, state, user=q.get("as"), channel=q.get("c"), thread=q.get("t"))
 
@@ -113,13 +114,12 @@ def web_routes(emu: Browsable) -> list[Route]:
         return endpoint
 
     async def act(request: Request, form: Form, viewer: Viewer) -> None:
-        found = _acted_on(emu, viewer, _text(form, "where"))
+        target = _acted_on(emu, viewer, _text(form, "where"))
         loc = _text(form, "el")
-        element = interact.find_element(found[2], found[3], loc) if found else None
-        if found is None or element is None:
+        element = interact.find_element(target.blocks, target.attachments, loc) if target else None
+        if target is None or element is None:
             state.tell(viewer.user_id, NOT_THERE)
             return
-        channel, ts, _, _, ephemeral = found
         picks = form.get(f"pick:{loc}", [])
         action = interact.action_of(element[0], element[1], loc, picks, viewer)
         trigger = _trigger_for(viewer.user_id)
@@ -132,10 +132,10 @@ def web_routes(emu: Browsable) -> list[Route]:
                 s,
                 action=action,
                 user=viewer.user_id,
-                channel=channel,
-                ts=ts,
+                channel=target.channel,
+                ts=target.ts,
                 trigger_id=trigger,
-                ephemeral=ephemeral,
+                ephemeral=target.ephemeral,
             ),
         )
 
@@ -249,23 +249,32 @@ def _text(form: Form, name: str) -> str:
     return values[0] if values else ""
 
 
-def _acted_on(
-    emu: Browsable, viewer: Viewer, where: str
-) -> tuple[str, str, object, object, bool] | None:
-    """(channel, ts, blocks, attachments, is_ephemeral) of "m:<channel>:<ts>" or "e:<index>",
-    when the viewer can see it."""
+@dataclass(frozen=True)
+class _Target:
+    """The message a control was used on, as the emulator stores it."""
+
+    channel: str
+    ts: str
+    blocks: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+    ephemeral: bool
+
+
+def _acted_on(emu: Browsable, viewer: Viewer, where: str) -> _Target | None:
+    """The message named "m:<channel>:<ts>" or "e:<ephemeral index>", when the viewer can see
+    it (an ephemeral has no ts of its own: the time it arrived stands in)."""
     kind, _, rest = where.partition(":")
     if kind == "m":
         channel, _, ts = rest.partition(":")
         message = emu.message(channel, ts)
         if message is None or not _visible(emu, viewer, channel):
             return None
-        return channel, ts, message.blocks, message.attachments, False
+        return _Target(channel, ts, message.blocks, message.attachments, ephemeral=False)
     if kind == "e" and rest.isdigit():
         ephemerals = emu.ephemerals
         index = int(rest)
         if index >= len(ephemerals) or ephemerals[index].user != viewer.user_id:
             return None
         e = ephemerals[index]
-        return e.channel, f"{e.at:.6f}", e.blocks, [], True
+        return _Target(e.channel, f"{e.at:.6f}", e.blocks, [], ephemeral=True)
     return None

@@ -4,7 +4,7 @@ and the composer. On a phone the sidebar folds into a menu at the top (page.css)
 from __future__ import annotations
 
 from bot.emulator.web.html import Html, h, join
-from bot.emulator.web.page import SAY, PageData, pane
+from bot.emulator.web.page import SAY, PageData, here, pane
 
 CSS = "/_web/static/page.css"
 JS = "/_web/static/page.js"
@@ -61,7 +61,7 @@ def _composer(data: PageData) -> Html:
         h("input", {"type": "hidden", "name": "as", "value": data.viewer.user_id}),
         h("input", {"type": "hidden", "name": "c", "value": data.channel.channel_id}),
         h("input", {"type": "hidden", "name": "t", "value": data.thread or ""}),
-        h("input", {"type": "hidden", "name": "back", "value": _here(data)}),
+        h("input", {"type": "hidden", "name": "back", "value": here(data)}),
         h(
             "input",
             {
@@ -77,12 +77,8 @@ def _composer(data: PageData) -> Html:
     )
 
 
-def _here(data: PageData) -> str:
-    return data.viewer.page_url(data.channel.channel_id, data.thread)
-
-
 def pane_url(data: PageData) -> str:
-    return PANE + _here(data).removeprefix("/")
+    return PANE + here(data).removeprefix("/")
 
 
 def document(data: PageData) -> Html:
