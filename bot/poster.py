@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.cards.common import CardMessage
+from bot.cards.common import CardMessage, RenderContext
 from bot.cards.render import render
 from bot.core import keys
 from bot.core.clock import Clock
@@ -73,8 +73,11 @@ class OutboundPoster:
         clock: Clock,
         metrics: Metrics,
         post_interval_s: float = 1.0,
+        *,
+        context: RenderContext | None = None,
     ) -> None:
         self.store = store
+        self.context = context or RenderContext()
         self.client = client
         self.clock = clock
         self.metrics = metrics
@@ -327,7 +330,7 @@ class OutboundPoster:
         """The card's message, or None after setting aside a card that cannot be rendered
         (a bug in one card must not stop every other card of its channel)."""
         try:
-            return render(card, self.clock.now())
+            return render(card, self.clock.now(), context=self.context)
         except Exception:
             log.exception(
                 "card %s cannot be rendered; set aside in the dead-letter set", card.card_id

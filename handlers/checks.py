@@ -16,6 +16,7 @@ from bot.core.errors import ConfigError, StoreUnavailable
 from bot.core.slack import channel_id, make_client
 from bot.store import Store, connect
 from playbooks.catalog.slot_lag.preflight import preflight
+from playbooks.pausing import preflight as pause_preflight
 
 Echo = Callable[[str], None]
 
@@ -70,6 +71,11 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         playbook_problems, playbook_warnings = await preflight(config, os.environ)
         problems.extend(playbook_problems)
         warnings = [*warnings, *playbook_warnings]
+        pause_problems, pause_warnings = pause_preflight(
+            config.playbooks, settings.alertmanager_url
+        )
+        problems.extend(pause_problems)
+        warnings = [*warnings, *pause_warnings]
         problems.extend(paging_problems(settings, config))
         if config.oncall is None:
             echo("· No `oncall:` section: nobody is paged, alerts only post cards (optional)")

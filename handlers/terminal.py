@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from bot.emulator import EmulatedMessage, SlackEmulator
-from bot.emulator.render import mrkdwn_to_text, render_message
+from bot.emulator.render import render_message
 
 Echo = Callable[[str], None]
 POLL_S = 0.2  # how often new ephemerals are looked for (the emulator keeps them in a list)
@@ -36,10 +37,19 @@ class TerminalView:
             return f"DM {channel}"
         return f"#{self.emulator.channel_name(channel)}"
 
+    def render(self, message: EmulatedMessage | dict[str, Any]) -> str:
+        """The message as text, people and channels the emulator knows shown by name."""
+        return render_message(
+            message,
+            color=self.color,
+            users=self.emulator.user_names(),
+            channels=self.emulator.channel_names(),
+        )
+
     def show_message(self, channel: str, message: EmulatedMessage, event: str) -> None:
         title = "new card" if event == "posted" and message.blocks else TITLES.get(event, event)
         self.echo(f"\n── {self.where(channel)} · {title} · ts {message.ts} " + "─" * 20)
-        self.echo(render_message(message, color=self.color))
+        self.echo(self.render(message))
 
     def show_new_ephemerals(self) -> None:
         found = self.emulator.ephemerals
@@ -47,8 +57,7 @@ class TerminalView:
             who = self.emulator.config.users.get(ephemeral.user)
             name = f"@{who.name}" if who else ephemeral.user
             self.echo(f"\n── only {name} sees, in {self.where(ephemeral.channel)} " + "─" * 20)
-            text = render_message({"blocks": ephemeral.blocks, "text": ephemeral.text})
-            self.echo(text or mrkdwn_to_text(ephemeral.text))
+            self.echo(self.render({"blocks": ephemeral.blocks, "text": ephemeral.text}))
         self._seen_ephemerals = len(found)
 
     async def follow_ephemerals(self) -> None:

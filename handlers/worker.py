@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from saq import CronJob, Queue, Worker
 from saq.types import Context, PartialTimersDict
 
+from bot.cards.common import RenderContext
 from bot.core import health, keys
 from bot.core.config import Settings
 from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQueue, cron_for
@@ -35,6 +36,11 @@ HEARTBEAT_EVERY_S = JOB_HEARTBEAT_S / 3
 SWEEP_TIMERS: PartialTimersDict = {"sweep": 2, "schedule": 1, "abort": 1, "worker_info": 10}
 
 
+def render_context(settings: Settings) -> RenderContext:
+    """What cards may offer in this setup: no button that can only answer "not configured"."""
+    return RenderContext(sentry_api=bool(settings.sentry_api_token and settings.sentry_org))
+
+
 def build_poster(deps: Deps) -> OutboundPoster:
     """The outbound Slack poster, from the parts it needs (the worker and the sandbox run it)."""
     return OutboundPoster(
@@ -43,6 +49,7 @@ def build_poster(deps: Deps) -> OutboundPoster:
         deps.clock,
         deps.metrics,
         post_interval_s=deps.settings.seawall_post_interval,
+        context=render_context(deps.settings),
     )
 
 

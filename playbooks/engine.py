@@ -27,18 +27,22 @@ from bot.deps import Deps
 from bot.incidents import flow as incidents
 from bot.models.card import TriageCard
 from bot.models.change import Change
-from bot.models.run import PlaybookRun, RunStatus, StepState, run_card_id
+from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
 from bot.store import CardMutation
-from playbooks.definition import Playbook, StepContext
+from playbooks.definition import Later, Playbook, StepContext
 from playbooks.gates import Gate, check_gates, consume
 from playbooks.registry import Registry, load_registry
 from playbooks.run_state import finish_run, load_run, update_run
+from playbooks.waiting import wait_step, wake_later
 
 log = logging.getLogger("seawall.engine")
 
 OUTPUT_MAX = 1500
 # A person must act before the run moves again (their button re-queues it).
 HUMAN_DECIDES = frozenset({RunStatus.WAITING_OPERATOR, RunStatus.BLOCKED})
+# The job queue schedules to the whole second (rounding down), so a wake may come up to a
+# second early: that is on time. Earlier than that, the step waits on.
+WAKE_SLACK_S = 1.0
 
 
 def new_run_id() -> str:
@@ -63,7 +67,7 @@ async def start_run(
         requested_by=requested_by,
         channel=channel,
         incident_id=incident_id,
-        steps=playbook.plan(params, deps.config.playbooks.get(playbook.name, {})),
+        steps=playbook.plan(params, playbook.settings_in(deps.config.playbooks)),
         created_at=now,
     )
     card = TriageCard(
@@ -114,6 +118,8 @@ async def _advance_once(
     if playbook is None:
         await finish_run(deps, run, RunStatus.FAILED, f"Playbook {run.playbook} no longer exists.")
         return False
+    if step.state is StepState.WAITING and not await _due(deps, run_id, step):
+        return False
     if step.state is StepState.RUNNING and not step.idempotent:
         await _ask_operator(deps, run)
         return False
@@ -128,12 +134,25 @@ async def _advance_once(
     if not step.read_only and not await _still_allowed(deps, run):
         return False
     gate = await check_gates(deps, run)
-    if gate is Gate.OPEN and step.state is not StepState.RUNNING:
+    if gate is Gate.OPEN and step.state is StepState.PENDING:
         gate = await consume(deps, run)  # the approval is spent now, not when granted
     if gate is not Gate.OPEN:
         return False
-    await _run_step(deps, registry, playbook, run, lease_key, token)
-    return True
+    return await _run_step(deps, registry, playbook, run, lease_key, token)
+
+
+async def _due(deps: Deps, run_id: str, step: StepRecord) -> bool:
+    """A waiting step runs again once its timer is up or a person chose; woken earlier (a
+    duplicate job, a re-queue after a click on another button), it waits on."""
+    if step.choice is not None:
+        return True
+    if step.wake_at is None:
+        return False  # waits for a person's choice; their click re-queues the run
+    remaining = (step.wake_at - deps.clock.now()).total_seconds()
+    if remaining <= WAKE_SLACK_S:
+        return True
+    await wake_later(deps, run_id, remaining)
+    return False
 
 
 async def _still_allowed(deps: Deps, run: PlaybookRun) -> bool:
@@ -166,16 +185,18 @@ async def _run_step(
     run: PlaybookRun,
     lease_key: str,
     token: str,
-) -> None:
+) -> bool:
+    """Run the current step; True when the run may move on at once (False: it waits)."""
     index = run.step_index
     now = deps.clock.now()
+    continuing = run.steps[index].state is StepState.WAITING
 
     def started(r: PlaybookRun) -> list[str]:
         record = r.steps[index]
         record.state, record.attempts, record.started_at = (
             StepState.RUNNING,
-            record.attempts + 1,
-            now,
+            record.attempts if continuing else record.attempts + 1,
+            record.started_at if continuing and record.started_at else now,
         )
         r.status = RunStatus.RUNNING
         return []
@@ -188,34 +209,44 @@ async def _run_step(
         run=run,
         params=playbook.params.model_validate(run.params),
         step=record,
-        settings=deps.config.playbooks.get(playbook.name, {}),
+        settings=playbook.settings_in(deps.config.playbooks),
         attempt=record.attempts,
         facts=dict(record.facts),
+        choice=record.choice,
+        chosen_by=record.chosen_by,
     )
-    await deps.timeline.append(
-        run.incident_id,
-        "step",
-        f"Step {record.name} started: {record.description}",
-        actor="seawall",
-        ref=run.run_id,
-    )
+    if not continuing:
+        await deps.timeline.append(
+            run.incident_id,
+            "step",
+            f"Step {record.name} started: {record.description}",
+            actor="seawall",
+            ref=run.run_id,
+        )
     keeper = asyncio.create_task(_keep_lease(deps, lease_key, token))
     try:
         output = await definition.run(context)
     except Exception as exc:
         log.exception("run %s step %s failed", run.run_id, record.name)
         await _step_failed(deps, run.run_id, index, exc)
-        return
+        return True
     finally:
         keeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await keeper
+    if isinstance(output, Later):
+        await wait_step(deps, run, index, output, context.facts)
+        if not record.read_only:  # it changed something already (e.g. the first ramp step)
+            await _record_change(deps, run, record.description)
+        return False
 
     def succeeded(r: PlaybookRun) -> list[str]:
         step = r.steps[index]
         step.state, step.finished_at = StepState.SUCCEEDED, deps.clock.now()
         step.output = (output or "")[-OUTPUT_MAX:]
         step.facts = dict(context.facts)
+        step.wake_at = step.question = step.choice = step.chosen_by = None
+        step.choices = []
         r.step_index = index + 1
         return []
 
@@ -229,6 +260,7 @@ async def _run_step(
     )
     if not record.read_only:
         await _record_change(deps, run, record.description)
+    return True
 
 
 async def _record_change(deps: Deps, run: PlaybookRun, what: str) -> None:
@@ -302,4 +334,29 @@ async def _advance_job(deps: Deps, run_id: str) -> None:
     await advance_run(deps, run_id)
 
 
-JOBS: dict[str, Callable[..., Awaitable[Any]]] = {"advance_run": _advance_job}
+async def start_follow_up(
+    deps: Deps,
+    *,
+    playbook: str,
+    params: dict[str, Any],
+    requested_by: str,
+    channel: str,
+    incident_id: str | None,
+    origin: str,
+) -> None:
+    """Job: start a run of another playbook for a step (the undo of pause-workers starts a
+    gradual resume-workers run, with its own gates), once per `origin`."""
+    if not await deps.store.claim(keys.follow_up_run(origin), keys.FOLLOW_UP_RUN_TTL_S):
+        return
+    found = load_registry(deps.config.playbook_modules).get(playbook)
+    if found is None:
+        log.error("follow-up playbook %s of %s is not installed", playbook, origin)
+        return
+    model = found.params.model_validate(params)
+    await start_run(deps, found, model, requested_by, channel, incident_id)
+
+
+JOBS: dict[str, Callable[..., Awaitable[Any]]] = {
+    "advance_run": _advance_job,
+    "start_follow_up": start_follow_up,
+}

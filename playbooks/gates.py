@@ -27,8 +27,8 @@ class Gate(Enum):
 
 async def check_gates(deps: Deps, run: PlaybookRun) -> Gate:
     step = run.current
-    if step is None or step.state is StepState.RUNNING:
-        return Gate.OPEN  # an interrupted idempotent step passed its gates already
+    if step is None or step.state in (StepState.RUNNING, StepState.WAITING):
+        return Gate.OPEN  # an interrupted or continuing step passed its gates already
     if step.four_eyes:
         gate = await _approval_gate(deps, run)
         if gate is not Gate.OPEN:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -29,7 +30,12 @@ class ParamError(SeawallError):
         super().__init__("; ".join(problems))
 
 
-def parse_params(playbook: Playbook, text: str) -> BaseModel:
+def parse_params(
+    playbook: Playbook, text: str, settings: Mapping[str, Any] | None = None
+) -> BaseModel:
+    """`settings` (the playbook's section of `playbooks:`) reach the model's validators as
+    the validation context, so a parameter can be refused unless it names something
+    configured (e.g. a pause-workers target)."""
     try:
         words = shlex.split(text)
     except ValueError as exc:
@@ -55,7 +61,7 @@ def parse_params(playbook: Playbook, text: str) -> BaseModel:
     if problems:
         raise ParamError(problems)
     try:
-        return playbook.params.model_validate(values)
+        return playbook.params.model_validate(values, context={"settings": settings or {}})
     except ValidationError as exc:
         raise ParamError([_describe(playbook, e) for e in exc.errors()]) from exc
 

@@ -53,7 +53,7 @@ async def _undo_step(deps: Deps, run: PlaybookRun, index: int, playbook: Playboo
         run=run,
         params=playbook.params.model_validate(run.params),
         step=record,
-        settings=deps.config.playbooks.get(run.playbook, {}),
+        settings=playbook.settings_in(deps.config.playbooks),
         attempt=record.attempts,
         facts=dict(record.facts),
     )

@@ -67,3 +67,23 @@ async def create_silence(
         return str(response.json()["silenceID"])
     except (ValueError, KeyError) as exc:
         raise ExternalServiceError("Alertmanager's answer had no silenceID") from exc
+
+
+async def firing_alert_names(
+    http: httpx.AsyncClient, base_url: str, filters: list[str]
+) -> list[str]:
+    """GET /api/v2/alerts?filter=...: the names of the active alerts matching every one of
+    `filters` (matchers as Alertmanager writes them: `service="billing"`), silenced and
+    inhibited ones left out (someone already decided about those)."""
+    params: list[tuple[str, str | int | float | bool | None]] = [("filter", f) for f in filters]
+    params += [("active", "true"), ("silenced", "false"), ("inhibited", "false")]
+    try:
+        response = await http.get(f"{base_url}/api/v2/alerts", params=params, timeout=5.0)
+    except httpx.HTTPError as exc:
+        raise ExternalServiceError(f"Alertmanager could not be reached ({exc})") from exc
+    if response.status_code != 200:
+        raise ExternalServiceError(_http_error(response))
+    try:
+        return [str(a.get("labels", {}).get("alertname", "?")) for a in response.json()]
+    except (ValueError, AttributeError, TypeError) as exc:
+        raise ExternalServiceError("Alertmanager's list of alerts could not be read") from exc

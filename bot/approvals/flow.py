@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from bot.approvals import effects, rules
 from bot.approvals.approvers import MembershipUnknown, is_eligible
-from bot.approvals.rules import DecisionState, Outcome
+from bot.approvals.rules import ChecklistChoice, DecisionState, Outcome
 from bot.deps import Deps
 from bot.models.approval import (
     OPEN_STATES,
@@ -56,7 +56,7 @@ async def request_for_step(deps: Deps, run: PlaybookRun, step_index: int) -> str
         requested_by=run.requested_by,
         channel=run.channel,
         incident_id=run.incident_id,
-        checklist=[],
+        checklist=ChecklistChoice(items=()),
     )
     approval.run_id, approval.step_index = run.run_id, step_index
     approval.playbook, approval.step_name, approval.target = run.playbook, step.name, step.target
@@ -71,10 +71,14 @@ async def request_change(
     channel: str,
     incident_id: str | None,
     request_key: str | None = None,
+    checklist: ChecklistChoice | None = None,
 ) -> str:
     """A standalone change request (/incident change). `request_key` (e.g. the command's
-    trigger_id) makes a repeated delivery of the same command create nothing new."""
+    trigger_id) makes a repeated delivery of the same command create nothing new. Without a
+    `checklist` chosen, the description's words pick one (rules.choose_checklist)."""
     key = request_key or secrets.token_hex(8)
+    if checklist is None:
+        checklist = rules.choose_checklist(deps.config.approvers, description)
     approval = _new_approval(
         deps,
         approval_id="chg-" + hashlib.sha256(key.encode()).hexdigest()[:12],
@@ -82,7 +86,7 @@ async def request_change(
         requested_by=requested_by,
         channel=channel,
         incident_id=incident_id,
-        checklist=list(deps.config.approvers.change_checklist),
+        checklist=checklist,
     )
     return await _create(deps, approval)
 
@@ -95,7 +99,7 @@ def _new_approval(
     requested_by: str,
     channel: str,
     incident_id: str | None,
-    checklist: list[str],
+    checklist: ChecklistChoice,
 ) -> Approval:
     cfg = deps.config.approvers
     now = deps.clock.now()
@@ -110,7 +114,8 @@ def _new_approval(
         approver_users=list(cfg.users),
         approver_usergroups=list(cfg.usergroups),
         reaction=cfg.reaction,
-        checklist=[ChecklistItem(text=text) for text in checklist],
+        checklist=[ChecklistItem(text=text) for text in checklist.items],
+        checklist_sources=list(checklist.sources),
     )
 
 

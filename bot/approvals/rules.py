@@ -8,13 +8,16 @@ retries, duplicate reactions and double clicks meet the state the first one left
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+from bot.core.config import Approvers
 from bot.models.approval import (
     OPEN_STATES,
     Approval,
+    ChecklistSource,
     Via,
     Withdrawal,
     checklist_done,
@@ -47,6 +50,66 @@ NOT_APPROVED = (
 
 def unchanged(message: str = "") -> Outcome:
     return Outcome(None, message)
+
+
+# --- which checklist ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class ChecklistChoice:
+    """The items a change request must have ticked, and the named checklists they come from
+    (none: the default `change_checklist`)."""
+
+    items: tuple[str, ...]
+    sources: tuple[ChecklistSource, ...] = ()
+
+
+def mentions_word(description: str, word: str) -> bool:
+    """`word` appears in `description` as a whole word (or words), in any case: "db" picks
+    "failover db-2" and "orders_db", not "dbadmin" or "pgbouncer"."""
+    pattern = rf"(?<![^\W_]){re.escape(word.casefold())}(?![^\W_])"
+    return re.search(pattern, " ".join(description.casefold().split())) is not None
+
+
+def unknown_checklist(approvers: Approvers, name: str) -> str | None:
+    """Why `name` cannot be chosen (no such checklist), or None when it can."""
+    if name in approvers.checklists:
+        return None
+    if not approvers.checklists:
+        return (
+            f"There is no checklist called `{name}`: no named checklists are configured "
+            "(`approvers.checklists` in SEAWALL_CONFIG). Nothing was created; leave out "
+            "`--checklist`, or ask an admin to add one."
+        )
+    known = ", ".join(f"`{known}`" for known in approvers.checklists)
+    return f"There is no checklist called `{name}`; nothing was created. Known checklists: {known}."
+
+
+def choose_checklist(
+    approvers: Approvers, description: str, chosen: str | None = None
+) -> ChecklistChoice:
+    """The checklist of a change request: the one its requester chose by name (which must
+    exist: see `unknown_checklist`), else every named checklist one of whose words is in the
+    description (in config order, items not repeated), else the default `change_checklist`."""
+    if chosen is not None:
+        return ChecklistChoice(
+            tuple(approvers.checklists[chosen].items), (ChecklistSource(name=chosen),)
+        )
+    items: list[str] = []
+    sources: list[ChecklistSource] = []
+    for name, checklist in approvers.checklists.items():
+        word = next((w for w in checklist.match if mentions_word(description, w)), None)
+        if word is not None:
+            sources.append(ChecklistSource(name=name, matched=word))
+            items.extend(item for item in checklist.items if item not in items)
+    if not sources:
+        return ChecklistChoice(tuple(approvers.change_checklist))
+    return ChecklistChoice(tuple(items), tuple(sources))
+
+
+def counts_now(a: Approval) -> str:
+    """The thread reply's words when a request starts to count (approved, checklist done)."""
+    if a.is_step:
+        return "It counts now: the playbook run continues."
+    return f"It counts now: {mention(a.requested_by)} can carry it out, then press *Mark as done*."
 
 
 def canonical_reaction(name: str) -> str:
@@ -108,12 +171,20 @@ def approve(a: Approval, user: str, *, eligible: bool, via: Via, now: datetime) 
         )
     new = a.model_copy(deep=True)
     new.state, new.approved_by, new.approved_at, new.approved_via = "approved", user, now, via
-    waiting = "" if checklist_done(new) else " The checklist still has unticked items."
+    if checklist_done(new):
+        return Outcome(
+            new,
+            "Approved. The card shows it to everyone.",
+            "approved",
+            f"✅ {mention(user)} approved this ({via}). {counts_now(new)}",
+        )
+    ticked = sum(1 for item in new.checklist if item.ticked_by)
     return Outcome(
         new,
-        "Approved. The card shows it to everyone." + waiting,
+        "Approved. The card shows it to everyone. The checklist still has unticked items.",
         "approved",
-        f"✅ {mention(user)} approved this ({via}).{waiting}",
+        f"⏳ {mention(user)} approved this ({via}); it counts once every checklist item is "
+        f"ticked ({ticked} of {len(new.checklist)} so far).",
     )
 
 
@@ -158,7 +229,22 @@ def tick(
             item.ticked_by, item.ticked_at, changed = None, None, True
     if not changed:
         return unchanged()
-    return Outcome(new, "", "ticked")
+    return Outcome(new, "", "ticked", _tick_reply(a, new, user))
+
+
+def _tick_reply(before: Approval, after: Approval, user: str) -> str | None:
+    """A thread reply when ticks make the request count, or stop it counting."""
+    if is_complete(after) and not is_complete(before):
+        return (
+            f"✅ Every checklist item is ticked and {mention(after.approved_by or '?')} "
+            f"approved. {counts_now(after)}"
+        )
+    if is_complete(before) and not is_complete(after):
+        return (
+            f"⏳ {mention(user)} unticked a checklist item: this change no longer counts as "
+            "approved until it is ticked again."
+        )
+    return None
 
 
 def execute(a: Approval, user: str | None, now: datetime) -> Outcome:

@@ -62,20 +62,34 @@ def severity(group: AlertGroup) -> str | None:
 
 
 def summary_text(group: AlertGroup) -> tuple[str | None, str | None]:
-    """(summary, description) from common annotations, else from the first firing alert."""
-    sources = [group.common_annotations, *(a.annotations for a in _ordered_alerts(group))]
-    summary = next((s[k] for s in sources for k in ("summary", "message") if s.get(k)), None)
-    description = next((s["description"] for s in sources if s.get("description")), None)
-    if summary == description:
-        description = None
-    return summary, description
+    """(summary, description) that hold for the whole group: its common annotations, or the
+    annotations of its only alert. Never one alert's summary over another's description: in
+    a group whose alerts say different things, each is shown on its own line instead."""
+    sources = [group.common_annotations]
+    if len(group.alerts) == 1:
+        sources = [group.common_annotations, next(iter(group.alerts.values())).annotations]
+    for source in sources:
+        summary = source.get("summary") or source.get("message")
+        if summary:
+            description = source.get("description")
+            return summary, description if description != summary else None
+    return None, None
+
+
+# Worst first: what a severity label means for the order of a group's alerts (unknown last).
+SEVERITY_RANK = {"critical": 0, "page": 0, "error": 1, "warning": 2, "info": 3}
 
 
 def _ordered_alerts(group: AlertGroup) -> list[Alert]:
-    # Firing first, then newest first: what needs attention now comes to the top.
+    # Firing first, then by severity, then the longest burning (the likely cause comes first).
     return sorted(
         group.alerts.values(),
-        key=lambda a: (a.status is not Status.FIRING, -a.starts_at.timestamp()),
+        key=lambda a: (
+            a.status is not Status.FIRING,
+            SEVERITY_RANK.get(a.labels.get("severity", "").lower(), len(SEVERITY_RANK)),
+            a.starts_at,
+            a.fingerprint,
+        ),
     )
 
 
@@ -100,6 +114,8 @@ def header_text(group: AlertGroup) -> str:
 
 def fallback_text(group: AlertGroup) -> str:
     summary, _ = summary_text(group)
+    if summary is None and len(group.alerts) > 1:
+        summary = f"{len(group.alerts):,} alerts"
     status = "RESOLVED" if group.status is Status.RESOLVED else "FIRING"
     text = f"{status}: {alert_name(group)}" + (f" — {summary}" if summary else "")
     return truncate(escape(text), FALLBACK_TEXT_MAX)
@@ -183,7 +199,7 @@ def context_lines(card: TriageCard, group: AlertGroup) -> list[str]:
 
 def buttons(card: TriageCard, group: AlertGroup) -> list[ButtonElement]:
     elements: list[ButtonElement] = []
-    if card.ack is None:
+    if card.ack is None and group.status is Status.FIRING:  # nothing to take on once resolved
         elements.append(action_button(ActionId.ACK, "Acknowledge", card.card_id, "primary"))
     if group.status is Status.FIRING and card.silence is None:
         elements.append(action_button(ActionId.SILENCE_1H, "Silence 1h", card.card_id))
@@ -202,6 +218,16 @@ def buttons(card: TriageCard, group: AlertGroup) -> list[ButtonElement]:
     return elements
 
 
+def headline(group: AlertGroup) -> tuple[str | None, bool]:
+    """The lines under the header, and whether they already list the alerts: the group's
+    own summary when it has one, else "N alerts: worst first" and the alerts themselves."""
+    summary, description = summary_text(group)
+    if summary is None and len(group.alerts) > 1:
+        return f"*{len(group.alerts):,} alerts: worst first*\n{alert_lines(group)}", True
+    parts = [f"*{escape(summary)}*" if summary else None, escape(description or "") or None]
+    return "\n".join(p for p in parts if p) or None, False
+
+
 def render_alert_group(card: TriageCard, group: AlertGroup, now: datetime) -> CardMessage:
     """The whole card. `now` is unused today but part of every card's signature so that
     relative times ("for 5 min") can be added without changing callers."""
@@ -209,21 +235,13 @@ def render_alert_group(card: TriageCard, group: AlertGroup, now: datetime) -> Ca
     blocks: list[Block] = [HeaderBlock(text=header_text(group))]
     if group.first_heard_resolved:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=NO_RECORD)))
-    summary, description = summary_text(group)
-    body = "\n".join(
-        part
-        for part in (
-            f"*{escape(summary)}*" if summary else None,
-            escape(description) if description else None,
-        )
-        if part
-    )
+    body, listed = headline(group)
     if body:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_TEXT_MAX))))
     fields = label_fields(group)
     if fields:
         blocks.append(SectionBlock(fields=fields))
-    lines = alert_lines(group)
+    lines = None if listed else alert_lines(group)
     if lines:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=lines)))
     blocks.append(

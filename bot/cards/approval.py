@@ -60,7 +60,10 @@ def checklist_block_id(chunk: int, ticked: list[bool]) -> str:
 def header_text(a: Approval) -> str:
     icon, label = STATE_LABEL[a.state]
     if a.state == "approved" and not checklist_done(a):
-        label = "approved, checklist incomplete"
+        # Not green: an approval counts only once every item is ticked too.
+        done = sum(1 for item in a.checklist if item.ticked_by)
+        icon = "⏳"
+        label = f"approved, checklist incomplete ({done} of {len(a.checklist)} ticked)"
     what = f"Approval needed · {a.playbook} · {a.step_name}" if a.is_step else "Change request"
     return truncate(plain(f"{icon} {what} · {label}"), HEADER_TEXT_MAX)
 
@@ -91,11 +94,25 @@ def fields(a: Approval) -> list[MarkdownTextObject]:
     return [MarkdownTextObject(text=truncate(t, FIELD_TEXT_MAX)) for t in texts]
 
 
+def checklist_name(a: Approval) -> str:
+    """ "*Checklist `database`* (why it was picked)", or "*Checklist*" for the default one."""
+    sources = a.checklist_sources
+    if not sources:
+        return "*Checklist*"
+    names = ", ".join(f"`{safe_text(s.name, 40)}`" for s in sources)
+    title = f"*Checklist{'s' if len(sources) > 1 else ''} {names}*"
+    words = [f"“{safe_text(s.matched, 100)}”" for s in sources if s.matched]
+    if not words:
+        return f"{title} (chosen by the requester)"
+    verb = "is" if len(words) == 1 else "are"
+    return f"{title} ({', '.join(words)} {verb} in the description)"
+
+
 def checklist_blocks(a: Approval) -> list[Block]:
     if not a.checklist:
         return []
     done = sum(1 for item in a.checklist if item.ticked_by)
-    title = f"*Checklist* — {done} of {len(a.checklist)} ticked"
+    title = f"{checklist_name(a)} — {done} of {len(a.checklist)} ticked"
     if a.state in ("pending", "approved"):
         title += " (every item must be ticked before the change counts as approved)"
     else:

@@ -38,11 +38,25 @@ class ActionId(StrEnum):
     RUN_ABORT = "run.abort"
     RUN_ASK_AGAIN = "run.ask_again"
     RUN_ROLLBACK = "run.rollback"
+    # The buttons a waiting step offers (Hold, Continue...), by position: Slack wants action
+    # ids unique within a block; the choice itself travels in the button's value.
+    RUN_CHOICE_1 = "run.choice.1"
+    RUN_CHOICE_2 = "run.choice.2"
+    RUN_CHOICE_3 = "run.choice.3"
+    RUN_CHOICE_4 = "run.choice.4"
     PROMPT_CONFIRM = "prompt.confirm"
     PROMPT_CONFIRM_TYPED = "prompt.confirm_typed"
     PROMPT_CANCEL = "prompt.cancel"
     PAGE_ACK = "page.ack"
     LINK_PREFIX = "card.link."  # link buttons: card.link.source, card.link.runbook, ...
+
+
+RUN_CHOICES = (
+    ActionId.RUN_CHOICE_1,
+    ActionId.RUN_CHOICE_2,
+    ActionId.RUN_CHOICE_3,
+    ActionId.RUN_CHOICE_4,
+)
 
 
 class CardRef(BaseModel):
@@ -51,6 +65,15 @@ class CardRef(BaseModel):
 
     c: str
     d: str | None = None
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a card shows that depends on how Seawall is set up rather than on the card: given
+    by whoever renders (the poster builds it from Settings), so cards stay pure and a button
+    appears only where clicking it can work. The default is Seawall with nothing optional set."""
+
+    sentry_api: bool = False  # SENTRY_API_TOKEN and SENTRY_ORG are set: Resolve / Ignore work
 
 
 @dataclass(frozen=True)

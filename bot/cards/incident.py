@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
+from slack_sdk.models.views import View
 
 from bot.cards.changes import changed_recently
 from bot.cards.common import (
@@ -30,10 +37,15 @@ from bot.cards.common import (
 )
 from bot.core.times import duration_text
 from bot.models.card import Note, TriageCard
-from bot.models.incident import Incident
+from bot.models.incident import DEFAULT_SEVERITY, SEVERITIES, Incident
 from bot.models.timeline import TimelineEntry
 
 SEVERITY_ICON = {"sev1": "🔴", "sev2": "🟠", "sev3": "🟡", "sev4": "🔵"}
+# The "Declare incident" modal of a triage card (handlers/slack/incidents.py reads it back).
+DECLARE_CALLBACK = "incident.declare_from_card"
+TITLE_BLOCK = TITLE_ACTION = "title"
+SEVERITY_BLOCK = SEVERITY_ACTION = "severity"
+TITLE_MAX = 150  # the title names the channel (inc-YYYYMMDD-slug)
 RESOLVED_ICON = "🟢"
 KIND_ICON = {
     "incident": "🚨",
@@ -180,3 +192,50 @@ def timeline_message(incident: Incident, entries: Sequence[TimelineEntry]) -> Ca
     blocks: list[Block] = [HeaderBlock(text=title), *timeline_sections(entries)]
     text = f"Timeline of {incident.severity.upper()} incident {_one_line(incident.title)}"
     return CardMessage(text=truncate(escape(text), FALLBACK_TEXT_MAX), blocks=blocks)
+
+
+def _severity_option(severity: str) -> Option:
+    label = f"{SEVERITY_ICON[severity]} {severity.upper()}"
+    return Option(value=severity, text=PlainTextObject(text=label))
+
+
+def declare_view(card_id: str, title: str) -> dict[str, Any]:
+    """The modal of a triage card's "Declare incident": a title (the card's, to edit) and a
+    severity (SEV2 unless changed); `card_id` comes back in private_metadata."""
+    options = [_severity_option(severity) for severity in SEVERITIES]
+    view = View(
+        type="modal",
+        callback_id=DECLARE_CALLBACK,
+        private_metadata=card_id,
+        title="Declare incident",
+        submit="Declare",
+        close="Cancel",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="Seawall creates the incident's channel, pins its summary there, "
+                    "invites you, and links this card to it."
+                )
+            ),
+            InputBlock(
+                block_id=TITLE_BLOCK,
+                label="Title",
+                element=PlainTextInputElement(
+                    action_id=TITLE_ACTION,
+                    initial_value=truncate(plain(_one_line(title)), TITLE_MAX) or None,
+                    max_length=TITLE_MAX,
+                ),
+            ),
+            InputBlock(
+                block_id=SEVERITY_BLOCK,
+                label="Severity",
+                element=StaticSelectElement(
+                    action_id=SEVERITY_ACTION,
+                    options=options,
+                    initial_option=options[SEVERITIES.index(DEFAULT_SEVERITY)],
+                ),
+            ),
+        ],
+    )
+    result: dict[str, Any] = view.to_dict()
+    return result

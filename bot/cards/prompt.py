@@ -61,9 +61,9 @@ def header_text(prompt: StepPrompt) -> str:
         icon, verb = "🛑", "Cancelled" if prompt.state == "cancelled" else "Ended"
     else:
         icon, verb = "⚠️", "Step back before"
-    name = prompt.step_name or prompt.step_description
+    # What the step does, in the playbook's words (its id, e.g. "swap", is in the context).
     # plain_text: Slack does not parse mentions or links in a header.
-    return truncate(plain(_one_line(f"{icon} {verb}: {name}")), HEADER_TEXT_MAX)
+    return truncate(plain(_one_line(f"{icon} {verb}: {prompt.step_description}")), HEADER_TEXT_MAX)
 
 
 def fallback_text(prompt: StepPrompt) -> str:
@@ -136,9 +136,10 @@ def expiry_line(prompt: StepPrompt) -> str | None:
 
 def context_text(card: TriageCard, prompt: StepPrompt) -> list[str]:
     of = f" of {prompt.step_count}" if prompt.step_count else ""
+    name = f" (`{safe_text(prompt.step_name, 100)}`)" if prompt.step_name else ""
     lines = [
         f"Playbook `{safe_text(prompt.playbook, 100)}` · run `{safe_text(prompt.run_id, 100)}` "
-        f"· step {prompt.step_index + 1}{of} · asked of <@{prompt.operator}>"
+        f"· step {prompt.step_index + 1}{of}{name} · asked of <@{prompt.operator}>"
     ]
     if prompt.high_risk and not prompt.decided:
         lines.append("🔐 High risk: confirming asks you to type the target's name.")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.cards.alert_group import render_alert_group
 from bot.cards.approval import render_approval
-from bot.cards.common import CardMessage
+from bot.cards.common import CardMessage, RenderContext
 from bot.cards.heartbeat import render_heartbeat
 from bot.cards.incident import render_incident
 from bot.cards.page import render_page_notice
@@ -26,13 +26,15 @@ from bot.models.sentry import SentryIssue, SentryMetricAlert
 from bot.models.slots import SlotReport, SlotWatch
 
 
-def render(card: TriageCard, now: datetime) -> CardMessage:
-    """The Slack message for `card` as it stands at `now`."""
+def render(card: TriageCard, now: datetime, *, context: RenderContext | None = None) -> CardMessage:
+    """The Slack message for `card` as it stands at `now`, in a Seawall set up as `context`
+    says (by default, with nothing optional configured)."""
+    context = context or RenderContext()
     subject = card.subject
     if isinstance(subject, AlertGroup):
         return render_alert_group(card, subject, now)
     if isinstance(subject, SentryIssue | SentryMetricAlert):
-        return render_sentry(card, subject, now)
+        return render_sentry(card, subject, now, context)
     if isinstance(subject, PlaybookRun):
         return render_run(card, subject, now)
     if isinstance(subject, StepPrompt):

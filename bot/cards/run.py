@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 from bot.cards.common import (
     FALLBACK_TEXT_MAX,
     HEADER_TEXT_MAX,
+    RUN_CHOICES,
     SECTION_TEXT_MAX,
     ActionId,
     CardMessage,
@@ -28,7 +29,7 @@ from bot.cards.common import (
     truncate,
 )
 from bot.models.card import TriageCard
-from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState
+from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState, answer_token
 
 STATUS_TEXT = {
     RunStatus.QUEUED: "⏳ queued",
@@ -40,13 +41,16 @@ STATUS_TEXT = {
     RunStatus.SUCCEEDED: "✅ succeeded",
     RunStatus.FAILED: "❌ failed",
     RunStatus.ABORTED: "🛑 aborted",
+    RunStatus.WAITING: "⏱️ waiting (continues later)",
 }
+ASKING = "❓ waiting for a choice"
 STEP_ICON = {
     StepState.PENDING: "▫️",
     StepState.RUNNING: "🔄",
     StepState.SUCCEEDED: "✅",
     StepState.FAILED: "❌",
     StepState.SKIPPED: "⏭️",
+    StepState.WAITING: "⏱️",
 }
 STEPS_PER_SECTION = 8  # keeps each section far below Slack's 3000 characters
 
@@ -84,9 +88,22 @@ def step_line(run: PlaybookRun, index: int, step: StepRecord) -> str:
         details.append(f"did not run: {escape(truncate(step.blocked_reason, 300))}")
     if step.rolled_back:
         details.append("rolled back")
+    if step.state is StepState.WAITING and not run.status.finished:
+        details.extend(_waiting_details(step))
     if details:
         line += "\n      " + " · ".join(details)
     return line
+
+
+def _waiting_details(step: StepRecord) -> list[str]:
+    details = []
+    if step.question:
+        details.append(f"❓ {escape(truncate(step.question, 500))}")
+    if step.wake_at is not None:
+        details.append(f"next check {slack_time(step.wake_at)}")
+    elif step.choices:
+        details.append("waits for a choice below")
+    return details
 
 
 def step_sections(run: PlaybookRun) -> list[Block]:
@@ -110,6 +127,19 @@ def buttons(card: TriageCard, run: PlaybookRun) -> list[ButtonElement]:
             action_button(ActionId.RUN_ASK_AGAIN, "Ask again", card.card_id, "primary"),
             action_button(ActionId.RUN_ABORT, "Abort run", card.card_id),
         ]
+    step = run.current
+    if run.status is RunStatus.WAITING and step is not None and step.choices:
+        offered = [
+            action_button(
+                action,
+                choice.label,
+                card.card_id,
+                choice.style,
+                confirms=answer_token(choice.value, step.waits),
+            )
+            for action, choice in zip(RUN_CHOICES, step.choices, strict=False)
+        ]
+        return [*offered, action_button(ActionId.RUN_ABORT, "Abort run", card.card_id)]
     if not run.status.finished:
         return [action_button(ActionId.RUN_ABORT, "Abort run", card.card_id)]
     if offers_rollback(run):
@@ -150,7 +180,8 @@ def rollback_text(run: PlaybookRun) -> str | None:
 def render_run(card: TriageCard, run: PlaybookRun, now: datetime) -> CardMessage:
     del now
     params = " ".join(f"{k}={v}" for k, v in run.params.items())
-    header_line = f"▶️ Playbook {run.playbook} · {STATUS_TEXT[run.status]}"
+    asking = run.status is RunStatus.WAITING and run.current and run.current.question
+    header_line = f"▶️ Playbook {run.playbook} · {ASKING if asking else STATUS_TEXT[run.status]}"
     header = truncate(plain(header_line), HEADER_TEXT_MAX)
     blocks: list[Block] = [HeaderBlock(text=header)]
     intro = f"*{escape(run.summary)}*\n{code(params, 500)}" if params else ""

@@ -27,6 +27,7 @@ from bot.cards.common import (
     SECTION_TEXT_MAX,
     ActionId,
     CardMessage,
+    RenderContext,
     action_button,
     escape,
     link_button,
@@ -49,12 +50,15 @@ CLOSED_STATUSES = ("resolved", "ignored")
 
 
 def render_sentry(
-    card: TriageCard, subject: SentryIssue | SentryMetricAlert, now: datetime
+    card: TriageCard,
+    subject: SentryIssue | SentryMetricAlert,
+    now: datetime,
+    context: RenderContext,
 ) -> CardMessage:
     """The whole card for either Sentry subject. `now` is unused, as in every card today."""
     del now
     if isinstance(subject, SentryIssue):
-        return render_issue(card, subject)
+        return render_issue(card, subject, context)
     return render_metric_alert(card, subject)
 
 
@@ -150,14 +154,18 @@ def issue_context(card: TriageCard, issue: SentryIssue) -> list[str]:
     return _ack_and_notes(card, lines)
 
 
-def issue_buttons(card: TriageCard, issue: SentryIssue) -> list[ButtonElement]:
+def issue_buttons(
+    card: TriageCard, issue: SentryIssue, context: RenderContext
+) -> list[ButtonElement]:
     elements: list[ButtonElement] = []
-    if card.ack is None:
+    # Nothing is left to acknowledge once resolved; an ignored issue may come back.
+    if card.ack is None and issue.status != "resolved":
         elements.append(action_button(ActionId.ACK, "Acknowledge", card.card_id, "primary"))
-    # A resolved issue needs neither; an ignored one may still be resolved.
-    if issue.status != "resolved":
+    # Only where Seawall may call Sentry's API. A resolved issue needs neither; an ignored one
+    # may still be resolved.
+    if context.sentry_api and issue.status != "resolved":
         elements.append(action_button(ActionId.SENTRY_RESOLVE, "Resolve in Sentry", card.card_id))
-    if issue.status not in CLOSED_STATUSES:
+    if context.sentry_api and issue.status not in CLOSED_STATUSES:
         elements.append(action_button(ActionId.SENTRY_IGNORE_1H, "Ignore 1h", card.card_id))
     link = link_button("sentry", "Open in Sentry", issue.web_url)
     if link is not None:
@@ -165,7 +173,7 @@ def issue_buttons(card: TriageCard, issue: SentryIssue) -> list[ButtonElement]:
     return elements
 
 
-def render_issue(card: TriageCard, issue: SentryIssue) -> CardMessage:
+def render_issue(card: TriageCard, issue: SentryIssue, context: RenderContext) -> CardMessage:
     blocks: list[Block] = [_header(issue_header_text(issue))]
     summary = issue_summary(issue)
     if summary:
@@ -173,7 +181,7 @@ def render_issue(card: TriageCard, issue: SentryIssue) -> CardMessage:
     blocks.append(SectionBlock(fields=issue_fields(issue)))
     blocks.append(_context(issue_context(card, issue)))
     blocks.extend(changed_recently(card))
-    buttons = issue_buttons(card, issue)
+    buttons = issue_buttons(card, issue, context)
     if buttons:  # Slack refuses an empty actions block
         blocks.append(ActionsBlock(elements=buttons))
     return CardMessage(text=issue_fallback_text(issue), blocks=blocks)
@@ -215,7 +223,7 @@ def render_metric_alert(card: TriageCard, alert: SentryMetricAlert) -> CardMessa
         blocks.append(SectionBlock(text=MarkdownTextObject(text=body)))
     blocks.append(_context(metric_context(card, alert)))
     buttons: list[ButtonElement] = []
-    if card.ack is None:
+    if card.ack is None and alert.status != "resolved":
         buttons.append(action_button(ActionId.ACK, "Acknowledge", card.card_id, "primary"))
     link = link_button("sentry", "Open in Sentry", alert.web_url)
     if link is not None:

@@ -84,6 +84,30 @@ class ChannelRoute(BaseModel):
         return all(route_pattern(p).fullmatch(labels.get(k, "")) for k, p in self.match_re.items())
 
 
+CHECKLIST_NAME = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+
+
+class Checklist(BaseModel):
+    """Items to tick on change requests of one kind (e.g. database changes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        description="words that pick this checklist when a change's description contains one "
+        "(whole words, any case); empty: only `/incident change --checklist <name>` picks it",
+    )
+    items: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(min_length=1)
+
+    @field_validator("match")
+    @classmethod
+    def _words(cls, value: list[str]) -> list[str]:
+        words = [" ".join(w.split()) for w in value]
+        if any(not w for w in words):
+            raise ValueError("a match word cannot be blank")
+        return words
+
+
 class Approvers(BaseModel):
     """Who may approve four-eyes steps and change requests (never the requester)."""
 
@@ -96,7 +120,13 @@ class Approvers(BaseModel):
     reaction: str = Field(default="white_check_mark", pattern=r"^[a-z0-9_+'-]{1,64}$")
     expire_minutes: int = Field(default=30, gt=0, le=24 * 60)
     change_checklist: list[str] = Field(
-        default_factory=list, description="items to tick on every /incident change request"
+        default_factory=list,
+        description="items to tick on a /incident change request no named checklist fits",
+    )
+    checklists: dict[Annotated[str, Field(pattern=CHECKLIST_NAME)], Checklist] = Field(
+        default_factory=dict,
+        description="checklists per kind of change, by name: picked by the words of the "
+        "description, or by /incident change --checklist <name>",
     )
 
 

@@ -342,3 +342,27 @@ def heartbeat_outage(name: str) -> str:
 
 
 HEARTBEAT_KEY_TTL_S = 30 * 24 * 3600
+
+
+# JSON: what a target of pause-workers ran before Seawall paused it (replicas, or Celery
+# workers and their pool sizes), who paused it, and which resume-workers run is ramping it
+# back. No TTL while the target is paused, on purpose: it is what "100%" means when the
+# target resumes, however long the pause lasts, and losing it would leave the target paused
+# with nobody knowing its size. Bounded by the configured targets (one key each). Once a
+# resume reaches 100% it is marked resumed and expires a day later (a re-run of that last
+# step after a crash must still recognise it; a new pause starts a fresh record).
+def paused_target(target: str) -> str:
+    return f"{PREFIX}:paused-target:{{{target}}}"
+
+
+PAUSED_TARGET_RESUMED_TTL_S = 24 * 3600
+
+
+# A run started on behalf of a step (e.g. the undo of pause-workers starts resume-workers),
+# claimed per origin ("<run>:<step>") so a re-run of that undo starts no second run. TTL: a
+# re-run comes within minutes (a worker's job retried); a day is ample.
+def follow_up_run(origin: str) -> str:
+    return f"{PREFIX}:dedup:follow-up:{origin}"
+
+
+FOLLOW_UP_RUN_TTL_S = 24 * 3600

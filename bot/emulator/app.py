@@ -138,6 +138,17 @@ class SlackEmulator:
         with self._lock:
             return self._ws.channel_name(channel_id)
 
+    def user_names(self) -> dict[str, str]:
+        """The workspace's people (and the bot) by user id, e.g. to show mentions by name."""
+        names = {user_id: user.name for user_id, user in self.config.users.items()}
+        names[self.config.bot_user_id] = self.config.bot_name
+        return names
+
+    def channel_names(self) -> dict[str, str]:
+        """Channels by id, configured and created (direct messages left out)."""
+        with self._lock:
+            return {cid: name for cid, name in self._ws.channels.items() if cid[0] in "CG"}
+
     def members(self, channel_id: str) -> set[str]:
         """Who is in the channel (conversations.create and conversations.invite change it)."""
         with self._lock:

@@ -18,6 +18,13 @@ class ChecklistItem(BaseModel):
     ticked_at: datetime | None = None
 
 
+class ChecklistSource(BaseModel):
+    """A named checklist (approvers.checklists) the request's items come from, and why."""
+
+    name: str
+    matched: str | None = None  # the word of the description that picked it; None: chosen
+
+
 class Withdrawal(BaseModel):
     user_id: str
     at: datetime
@@ -45,6 +52,9 @@ class Approval(BaseModel):
     approver_usergroups: list[str] = Field(default_factory=list)
     reaction: str = "white_check_mark"
     checklist: list[ChecklistItem] = Field(default_factory=list)
+    # Which named checklists the items come from (empty: the default change_checklist, or a
+    # request stored before checklists had names).
+    checklist_sources: list[ChecklistSource] = Field(default_factory=list)
     approved_by: str | None = None
     approved_at: datetime | None = None
     approved_via: Via | None = None

@@ -21,6 +21,7 @@ class StepState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    WAITING = "waiting"  # ran, not finished: continues after its timer or a person's choice
 
 
 class RunStatus(StrEnum):
@@ -33,10 +34,19 @@ class RunStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ABORTED = "aborted"
+    WAITING = "waiting"  # a step continues later: after its timer, or a choice on the card
 
     @property
     def finished(self) -> bool:
         return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.ABORTED)
+
+
+class ChoiceRecord(BaseModel):
+    """A button a waiting step offers (playbooks.definition.Choice, as stored)."""
+
+    value: str
+    label: str
+    style: str | None = None
 
 
 class StepRecord(BaseModel):
@@ -71,6 +81,15 @@ class StepRecord(BaseModel):
     blocked_reason: str | None = None  # why the run is BLOCKED at this step
     facts: dict[str, str] = Field(default_factory=dict)  # what the step's code noted for undo
     rolled_back: bool = False
+    # A step that continues later (playbooks.definition.Later): when it runs again, what it
+    # asks, the buttons it offers and the one pressed. `waits` counts its waits, so a click on
+    # an earlier question is recognised as stale.
+    wake_at: datetime | None = None
+    question: str | None = None
+    choices: list[ChoiceRecord] = Field(default_factory=list)
+    choice: str | None = None
+    chosen_by: str | None = None
+    waits: int = 0
 
 
 class PlaybookRun(BaseModel):
@@ -104,6 +123,12 @@ class PlaybookRun(BaseModel):
     @property
     def current(self) -> StepRecord | None:
         return self.steps[self.step_index] if self.step_index < len(self.steps) else None
+
+
+def answer_token(value: str, waits: int) -> str:
+    """What a waiting step's button carries: the choice, and which of its waits it answers
+    (a click on an earlier question is then recognised as stale)."""
+    return f"{value}@{waits}"
 
 
 def run_card_id(run_id: str) -> str:

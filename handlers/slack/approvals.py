@@ -1,5 +1,5 @@
-"""Four-eyes approvals from Slack: `/incident change <description>`, the buttons and the
-checklist on change-request cards, and the approve reaction.
+"""Four-eyes approvals from Slack: `/incident change [--checklist <name>] <description>`, the
+buttons and the checklist on change-request cards, and the approve reaction.
 
 Buttons run in the worker (buttons.py). The checklist is ticked after the ack. Reactions run
 after build_bolt's event de-duplication (a Slack retry never arrives here twice); real reaction
@@ -21,8 +21,10 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot.approvals import flow as approval_flow
+from bot.approvals import rules as approval_rules
+from bot.approvals.rules import ChecklistChoice
 from bot.cards.approval import read_checklist_click
-from bot.cards.common import ActionId, escape
+from bot.cards.common import ActionId, escape, safe_text
 from bot.changes import flow as changes
 from bot.core.errors import StoreUnavailable
 from bot.deps import Deps
@@ -44,10 +46,36 @@ REACTION_STORE_DOWN = (
 
 DESCRIPTION_MAX = 2000
 USAGE = (
-    "Usage: `/incident change <what you are about to change>`, e.g. "
+    "Usage: `/incident change [--checklist <name>] <what you are about to change>`, e.g. "
     "`/incident change move orders consumers to the new topic`. Someone from the approver "
-    "group must approve it before you carry it out."
+    "group must approve it before you carry it out; without `--checklist`, the words of the "
+    "description pick the checklist to tick."
 )
+CHECKLIST_OPTION = re.compile(r"(?:^|\s)--checklist(?:=|\s+)(?!--)(\S+)", re.IGNORECASE)
+DANGLING_CHECKLIST = re.compile(r"(?:^|\s)--checklist=?(?:\s*$|\s+--)", re.IGNORECASE)
+
+
+def parse_change(text: str) -> tuple[str, str | None] | str:
+    """(description, chosen checklist name or None), or the sentence saying what is wrong:
+    `--checklist database restart the replica` (anywhere in the text, once)."""
+    if DANGLING_CHECKLIST.search(text):
+        return f"`--checklist` needs a checklist's name; nothing was created. {USAGE}"
+    names = CHECKLIST_OPTION.findall(text)
+    if len(names) > 1:
+        return f"Give `--checklist` once; nothing was created. {USAGE}"
+    description = CHECKLIST_OPTION.sub(" ", text).strip()
+    return description, names[0].lower() if names else None
+
+
+def checklist_phrase(choice: ChecklistChoice) -> str:
+    """How the answer to the requester names what must be ticked ("" when nothing)."""
+    if not choice.items:
+        return ""
+    if not choice.sources:
+        return " and every checklist item is ticked"
+    names = ", ".join(f"*{safe_text(s.name, 40)}*" for s in choice.sources)
+    plural = "s" if len(choice.sources) > 1 else ""
+    return f" and every item of the {names} checklist{plural} is ticked"
 
 
 async def incident_here(deps: Deps, channel: str) -> str | None:
@@ -57,7 +85,10 @@ async def incident_here(deps: Deps, channel: str) -> str | None:
 
 
 async def change(deps: Deps, invocation: Invocation) -> Reply:
-    description = invocation.text.strip()
+    parsed = parse_change(invocation.text)
+    if isinstance(parsed, str):
+        return Reply(parsed)
+    description, chosen = parsed
     if not description:
         return Reply(USAGE)
     if len(description) > DESCRIPTION_MAX:
@@ -78,6 +109,10 @@ async def change(deps: Deps, invocation: Invocation) -> Reply:
             "Nobody could approve this: no approvers are configured. Nothing was created; "
             "ask an admin to set `approvers.users` or `approvers.usergroups` in SEAWALL_CONFIG."
         )
+    unknown = approval_rules.unknown_checklist(approvers, chosen) if chosen else None
+    if unknown is not None:
+        return Reply(escape(unknown))
+    checklist = approval_rules.choose_checklist(approvers, description, chosen)
     await approval_flow.request_change(
         deps,
         description=description,
@@ -85,12 +120,13 @@ async def change(deps: Deps, invocation: Invocation) -> Reply:
         channel=invocation.channel_id,
         incident_id=await incident_here(deps, invocation.channel_id),
         request_key=invocation.trigger_id,
+        checklist=checklist,
     )
-    checklist = " and every checklist item is ticked" if approvers.change_checklist else ""
     return Reply(
         f"Change request posted in this channel: “{escape(description[:200])}”. It counts "
         f"once someone else from the approver group approves it (:{approvers.reaction}: or "
-        f"*Approve*){checklist}; it expires in {approvers.expire_minutes} minutes. "
+        f"*Approve*){checklist_phrase(checklist)}; it expires in {approvers.expire_minutes} "
+        "minutes. "
         "Then press *Mark as done* when you have carried it out."
     )
 
@@ -99,7 +135,7 @@ SUBCOMMANDS = [
     Subcommand(
         command="/incident",
         name="change",
-        usage="change <description>",
+        usage="change [--checklist <name>] <description>",
         summary="ask someone from the approver group to approve an infrastructure change",
         handler=change,
         action="incident.change",

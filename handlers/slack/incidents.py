@@ -1,9 +1,13 @@
 """`/incident declare|status|resolve|timeline`, messages in incident channels, and the
-triage card's "Declare incident" button.
+triage card's "Declare incident" button and modal.
 
 Creating a channel and inviting people happen here, inside the command: the router
 (handlers/slack/commands.py) waits up to ACK_BUDGET_S for the answer to send with the ack; when
 Slack is slower than that it acks anyway and this finishes, answering through response_url.
+The card's button opens a modal (title, severity) with the click's trigger_id, which expires
+in ~3 s: so it has its own listener in this web process instead of the worker queue; the
+submission is checked (form, then access) before it is acknowledged, so a bad title comes
+back as an error in the modal, and the declaration runs right after the ack.
 """
 
 from __future__ import annotations
@@ -11,14 +15,27 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
 
 from bot.cards.common import SECTION_TEXT_MAX, ActionId, escape, safe_text, slack_time, truncate
-from bot.cards.incident import SEVERITY_ICON, summary_blocks, timeline_message, timeline_sections
+from bot.cards.incident import (
+    DECLARE_CALLBACK,
+    SEVERITY_ACTION,
+    SEVERITY_BLOCK,
+    SEVERITY_ICON,
+    TITLE_ACTION,
+    TITLE_BLOCK,
+    TITLE_MAX,
+    declare_view,
+    summary_blocks,
+    timeline_message,
+    timeline_sections,
+)
 from bot.core.errors import ExternalServiceError, StoreUnavailable
 from bot.core.times import duration_text
 from bot.deps import Deps
@@ -26,12 +43,17 @@ from bot.incidents import flow as incident_flow
 from bot.incidents import links
 from bot.models.incident import DEFAULT_SEVERITY, SEVERITIES, Incident, Severity, incident_card_id
 from bot.store import REDIS_ERRORS
+from bot.triage import card_title
 from handlers import wiring
-from handlers.slack.feature import Button, Feature, Handler, Invocation, Reply, Subcommand
+from handlers.slack import access
+from handlers.slack.after_ack import after_ack
+from handlers.slack.buttons import NOT_A_CARD, STORE_DOWN, card_ref, tell
+from handlers.slack.failures import report_failure
+from handlers.slack.feature import Feature, Handler, Invocation, Reply, Subcommand
+from handlers.slack.respond import tell_beside_card
 
 log = logging.getLogger("seawall.incidents")
 
-TITLE_MAX = 150
 STATUS_ENTRIES = 5
 TIMELINE_ENTRIES = 30
 OPEN_LIST_MAX = 20
@@ -228,7 +250,9 @@ SUBCOMMANDS = [
 
 
 def register(bolt: AsyncApp, deps: Deps) -> None:
-    """People's messages in incident channels join the timeline (Events API `message`)."""
+    """People's messages in incident channels join the timeline (Events API `message`), and
+    the triage card's Declare incident button and modal."""
+    register_declare_modal(bolt, deps)
 
     # Every message event is acknowledged here, even the ones skipped: an unhandled event
     # answers 404, and Slack disables subscriptions that fail too often.
@@ -246,21 +270,105 @@ def register(bolt: AsyncApp, deps: Deps) -> None:
             log.error("message %s in %s not added to the timeline: %s", ts, channel, exc)
 
 
-def buttons(deps: Deps) -> Mapping[ActionId, Button]:
-    async def declare_from_card(card_id: str, user: dict[str, Any]) -> str:
-        oncall = await wiring.oncall_user(deps)
-        result = await links.declare_from_card(deps, card_id, user["id"], oncall=oncall)
+DECLARE_ACTION = "incident.declare"
+MODAL_FAILED = (
+    "Slack did not open the form to declare an incident ({error}); nothing was declared. "
+    "Press *Declare incident* again, or use `/incident declare <title>`."
+)
+
+
+def read_declare_form(view: dict[str, Any]) -> DeclareRequest | dict[str, str]:
+    """The modal's title and severity, or the errors to show in it (by block)."""
+    values = (view.get("state") or {}).get("values") or {}
+    title_field = (values.get(TITLE_BLOCK) or {}).get(TITLE_ACTION) or {}
+    title = " ".join(str(title_field.get("value") or "").split())
+    chosen = (values.get(SEVERITY_BLOCK) or {}).get(SEVERITY_ACTION) or {}
+    severity = str((chosen.get("selected_option") or {}).get("value") or DEFAULT_SEVERITY)
+    if not title:
+        return {TITLE_BLOCK: "Give the incident a title: it names the incident's channel."}
+    if len(title) > TITLE_MAX:
+        return {TITLE_BLOCK: f"Keep the title under {TITLE_MAX} characters (it names the channel)."}
+    if severity not in SEVERITIES:
+        return {SEVERITY_BLOCK: "Choose SEV1, SEV2, SEV3 or SEV4."}
+    return DeclareRequest.model_validate({"title": title, "severity": severity})
+
+
+def register_declare_modal(bolt: AsyncApp, deps: Deps) -> None:
+    @bolt.action(ActionId.DECLARE_INCIDENT.value)
+    async def declare_clicked(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        # views.open is a call to Slack: after the ack, still well inside the trigger's 3 s.
+        after_ack(open_declare_modal(deps, body, respond), "declare-incident modal")
+
+    @bolt.view(DECLARE_CALLBACK)
+    async def declare_submitted(ack: AsyncAck, body: dict[str, Any]) -> None:
+        view, user_id = body["view"], str(body["user"]["id"])
+        card_id = str(view.get("private_metadata") or "")
+        form = read_declare_form(view)
+        if isinstance(form, dict):
+            await ack(response_action="errors", errors=form)
+            return
+        # Again on the submission: a forged one, or a role lost since the modal opened.
+        refusal = await access.action_refusal(deps, user_id, action=DECLARE_ACTION)
+        await ack()
+        if refusal is not None:
+            after_ack(tell_beside_card(deps, card_id, user_id, refusal), "declare refusal")
+            return
+        after_ack(declare_from_modal(deps, card_id, user_id, form), "declare from a card")
+
+
+async def open_declare_modal(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+    """Check that this person may declare from this card, then open the modal, prefilled
+    with the card's title."""
+    ref = card_ref(body)
+    user_id = str((body.get("user") or {}).get("id") or "")
+    if ref is None:
+        await tell(respond, NOT_A_CARD)
+        return
+    refusal = await access.action_refusal(deps, user_id, action=DECLARE_ACTION)
+    if refusal is not None:
+        await tell(respond, refusal)
+        return
+    try:
+        card = await links.card_to_declare(deps, ref.c)
+    except (StoreUnavailable, *REDIS_ERRORS):
+        await tell(respond, STORE_DOWN)
+        return
+    if isinstance(card, str):
+        await tell(respond, card)
+        return
+    try:
+        await deps.slack.views_open(
+            trigger_id=body["trigger_id"], view=declare_view(ref.c, card_title(card))
+        )
+    except SlackApiError as exc:
+        log.warning("views.open for %s failed: %s", ref.c, exc.response.get("error"))
+        await tell(respond, MODAL_FAILED.format(error=exc.response.get("error")))
+
+
+async def declare_from_modal(deps: Deps, card_id: str, user_id: str, form: DeclareRequest) -> None:
+    """Declare the incident linked to the card, then tell the person beside the card."""
+    try:
+        text = await links.declare_from_card(
+            deps,
+            card_id,
+            user_id,
+            title=form.title,
+            severity=form.severity,
+            oncall=await wiring.oncall_user(deps),
+        )
         # Declaring an incident from a card means someone is on it: paging hears of it.
         await wiring.card_changed(deps, card_id)
-        return result
-
-    return {ActionId.DECLARE_INCIDENT: Button(declare_from_card, "incident.declare")}
+    except (StoreUnavailable, *REDIS_ERRORS):
+        text = STORE_DOWN
+    except Exception as exc:
+        text = report_failure(exc, f"declaring an incident from {card_id}")
+    await tell_beside_card(deps, card_id, user_id, text)
 
 
 FEATURE = Feature(
     name="incidents",
     subcommands=SUBCOMMANDS,
-    buttons=buttons,
     jobs=incident_flow.JOBS,
     register=register,
 )

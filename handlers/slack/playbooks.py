@@ -8,13 +8,21 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from bot.access.rules import playbook_action
-from bot.cards.common import ActionId, escape
+from bot.cards.common import RUN_CHOICES, ActionId, escape
 from bot.core import keys
 from bot.deps import Deps
 from bot.incidents import flow as incidents
 from handlers.slack.access import playbook_card_action
-from handlers.slack.feature import Button, CardWork, Feature, Invocation, Reply, Subcommand
-from playbooks import decisions, engine, rollback
+from handlers.slack.feature import (
+    Button,
+    CardWork,
+    Confirming,
+    Feature,
+    Invocation,
+    Reply,
+    Subcommand,
+)
+from playbooks import decisions, engine, rollback, waiting
 from playbooks.decisions import Allowed
 from playbooks.engine import start_run
 from playbooks.params import ParamError, help_text, parse_params, usage
@@ -63,7 +71,7 @@ async def start(
     if text.strip() in HELP_WORDS:
         return Reply(help_text(playbook))
     try:
-        params = parse_params(playbook, text)
+        params = parse_params(playbook, text, playbook.settings_in(deps.config.playbooks))
     except ParamError as exc:
         problems = "\n".join(f"• {p}" for p in exc.problems)
         return Reply(
@@ -174,7 +182,28 @@ def buttons(deps: Deps) -> Mapping[ActionId, Button]:
         ActionId.RUN_ASK_AGAIN: ask_again,
         ActionId.RUN_ROLLBACK: roll_back,
     }
-    return {action: Button(on_run(fn), playbook_card_action) for action, fn in decide.items()}
+    table = {action: Button(on_run(fn), playbook_card_action) for action, fn in decide.items()}
+    return {**table, **choice_buttons(deps, may_decide)}
+
+
+def choice_buttons(
+    deps: Deps, may_decide: Callable[[str, str], Awaitable[bool]]
+) -> dict[ActionId, Button]:
+    """The buttons a waiting step offers (Hold, Step back, Continue...): each carries its
+    choice and the wait it answers (playbooks/waiting.py)."""
+
+    async def work(card_id: str, token: str | None, user: dict[str, Any]) -> str:
+        card = await deps.store.get_card(card_id)
+        requested_by = getattr(card.subject, "requested_by", "") if card else ""
+
+        async def allowed(user_id: str) -> bool:
+            return await may_decide(user_id, requested_by)
+
+        return await waiting.choose(
+            deps, card_id.removeprefix(RUN_PREFIX), user["id"], token, allowed
+        )
+
+    return {action: Button(Confirming(work), playbook_card_action) for action in RUN_CHOICES}
 
 
 FEATURE = Feature(

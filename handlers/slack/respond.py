@@ -11,6 +11,9 @@ import logging
 from typing import Any
 
 import httpx
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import Deps
 
 log = logging.getLogger("seawall.respond")
 
@@ -53,3 +56,14 @@ def response_url_of(body: dict[str, Any]) -> str | None:
         return str(url)
     urls = body.get("response_urls") or []  # view submissions carry a list
     return str(urls[0]["response_url"]) if urls and urls[0].get("response_url") else None
+
+
+async def tell_beside_card(deps: Deps, card_id: str, user_id: str, text: str) -> None:
+    """An ephemeral message in the card's channel, for answers that have no response_url to
+    go to (modal submissions)."""
+    card = await deps.store.get_card(card_id)
+    channel = card.channel if card is not None else user_id
+    try:
+        await deps.slack.chat_postEphemeral(channel=channel, user=user_id, text=text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s: %s", user_id, exc.response.get("error"))

@@ -27,6 +27,7 @@ from handlers.slack.access import playbook_card_action
 from handlers.slack.after_ack import after_ack
 from handlers.slack.buttons import NOT_A_CARD, STORE_DOWN, card_ref, tell
 from handlers.slack.feature import Button, Feature
+from handlers.slack.respond import tell_beside_card
 
 log = logging.getLogger("seawall.step_back")
 
@@ -122,17 +123,6 @@ async def role_refusal(deps: Deps, card_id: str, user_id: str) -> str | None:
     card = await deps.store.get_card(card_id)
     action = access.playbook_card_action(card) if card is not None else None
     return await access.action_refusal(deps, user_id, action=action)
-
-
-async def tell_beside_card(deps: Deps, card_id: str, user_id: str, text: str) -> None:
-    """An ephemeral message in the card's channel (the operator's DM), for answers that have
-    no response_url to go to."""
-    card = await deps.store.get_card(card_id)
-    channel = card.channel if card is not None else user_id
-    try:
-        await deps.slack.chat_postEphemeral(channel=channel, user=user_id, text=text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s: %s", user_id, exc.response.get("error"))
 
 
 FEATURE = Feature(name="step_back", buttons=buttons, jobs=step_back.JOBS, register=register)

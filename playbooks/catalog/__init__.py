@@ -5,7 +5,12 @@ Adding one is a module here and a line in BUILTIN; the engine never changes."""
 
 from __future__ import annotations
 
-from playbooks.catalog import quarantine, slot_lag
+from playbooks.catalog import pause_workers, quarantine, resume_workers, slot_lag
 from playbooks.definition import Playbook
 
-BUILTIN: tuple[Playbook, ...] = (quarantine.PLAYBOOK, slot_lag.PLAYBOOK)
+BUILTIN: tuple[Playbook, ...] = (
+    quarantine.PLAYBOOK,
+    slot_lag.PLAYBOOK,
+    pause_workers.PLAYBOOK,
+    resume_workers.PLAYBOOK,
+)

@@ -9,12 +9,21 @@ from typing import Any
 
 import httpx
 
+from bot.cards.common import ActionId
+from bot.cards.incident import (
+    DECLARE_CALLBACK,
+    SEVERITY_ACTION,
+    SEVERITY_BLOCK,
+    TITLE_ACTION,
+    TITLE_BLOCK,
+)
 from bot.core.config import Settings
 from bot.deps import Deps
 from bot.emulator import EmulatedMessage, SlackEmulator
 from bot.emulator.sender import SlackSender
 from handlers.worker import build_poster, build_worker
 from tests.support.servers import ServerThread
+from tests.support.waiting import wait_until
 
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "test-signing-secret"
@@ -118,4 +127,40 @@ def click(
         user_id=user_id,
         channel_id=CHANNEL,
         message_ts=message.ts,
+    )
+
+
+def declare_from_card(
+    stack: SeawallStack,
+    message: EmulatedMessage,
+    user_id: str = "U0ALICE",
+    *,
+    title: str | None = None,
+    severity: str = "sev2",
+) -> httpx.Response:
+    """Press a card's Declare incident and submit the modal it opens, as Slack would: with the
+    prefilled title unless `title` is given. The modal submission's response."""
+    before = len(stack.emulator.views)
+    click(stack, message, ActionId.DECLARE_INCIDENT, user_id)
+    view = wait_until(lambda: stack.emulator.views[before:], what="the declare-incident modal")[0]
+    title_input = view["blocks"][1]["element"]
+    values = {
+        TITLE_BLOCK: {
+            TITLE_ACTION: {
+                "type": "plain_text_input",
+                "value": title if title is not None else title_input.get("initial_value"),
+            }
+        },
+        SEVERITY_BLOCK: {
+            SEVERITY_ACTION: {
+                "type": "static_select",
+                "selected_option": {
+                    "value": severity,
+                    "text": {"type": "plain_text", "text": severity.upper()},
+                },
+            }
+        },
+    }
+    return stack.sender.view_submission(
+        DECLARE_CALLBACK, values, user_id, str(view["private_metadata"])
     )

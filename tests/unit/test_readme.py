@@ -45,6 +45,8 @@ def test_the_readme_config_file_example_is_valid() -> None:
     block = after.split("```yaml\n", 1)[1].split("```", 1)[0]
     config = FileConfig.model_validate(yaml.safe_load(block))
     assert config.approvers.users == ["U0123ALICE"]
+    assert config.approvers.checklists["database"].match == ["postgres", "db", "replica"]
+    assert config.approvers.change_checklist == ["Announced in #changes?"]
     assert config.playbooks["quarantine"]["backend"] == "web"
     assert config.retention.resolved_cards.days == 30
     slot_lag = configured(config)

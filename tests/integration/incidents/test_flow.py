@@ -12,13 +12,21 @@ from typing import Any
 import pytest
 
 from bot.cards.common import ActionId
+from bot.cards.incident import DECLARE_CALLBACK
 from bot.core import keys
 from bot.emulator.payloads import build_slash_command
 from bot.models.incident import incident_card_id
 from bot.models.timeline import TimelineEntry
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.redis_server import RedisServer, let_time_pass
-from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, button_value, click
+from tests.support.stack import (
+    CHANNEL,
+    SIGNING_SECRET,
+    SeawallStack,
+    button_value,
+    click,
+    declare_from_card,
+)
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -318,7 +326,7 @@ def test_declare_on_a_triage_card_creates_an_incident_linked_to_that_alert(
 ) -> None:
     stack = make_stack(worker=True)
     card = triage_card(stack)
-    click(stack, card, ActionId.DECLARE_INCIDENT, "U0BOB")
+    declare_from_card(stack, card, "U0BOB")
     [created] = wait_until(lambda: created_channels(stack), what="the incident channel")
     channel = str(created["id"])
     assert created["name"].endswith("-replicalag")
@@ -343,7 +351,7 @@ def test_a_linked_alert_that_resolves_and_is_acknowledged_joins_the_timeline(
 ) -> None:
     stack = make_stack(worker=True)
     card = triage_card(stack)
-    click(stack, card, ActionId.DECLARE_INCIDENT, "U0BOB")
+    declare_from_card(stack, card, "U0BOB")
     [created] = wait_until(lambda: created_channels(stack), what="the incident channel")
     incident_id = incident_id_of(stack, str(created["id"]))
     wait_until(
@@ -357,6 +365,62 @@ def test_a_linked_alert_that_resolves_and_is_acknowledged_joins_the_timeline(
         lambda: wanted <= {(e.kind, e.text) for e in entries(stack, incident_id)},
         what="the acknowledgement and the resolution in the timeline",
     )
+
+
+def test_declare_incident_on_a_card_opens_a_form_with_the_cards_title_and_declares_nothing_yet(
+    make_stack: Any,
+) -> None:
+    stack = make_stack(worker=True)
+    card = triage_card(stack)
+    click(stack, card, ActionId.DECLARE_INCIDENT, "U0BOB")
+    [view] = wait_until(lambda: stack.emulator.views, what="the declare-incident modal")
+    assert view["callback_id"] == DECLARE_CALLBACK
+    assert view["blocks"][1]["element"]["initial_value"] == "ReplicaLag"
+    assert view["blocks"][2]["element"]["initial_option"]["value"] == "sev2"
+    assert created_channels(stack) == []
+
+
+def test_the_form_declares_the_incident_with_its_title_and_severity_linked_to_the_card(
+    make_stack: Any,
+) -> None:
+    stack = make_stack(worker=True)
+    card = triage_card(stack)
+    response = declare_from_card(
+        stack, card, "U0BOB", title="Orders replica lagging", severity="sev1"
+    )
+    assert response.text == ""  # the modal closes
+    [created] = wait_until(lambda: created_channels(stack), what="the incident channel")
+    channel = str(created["id"])
+    assert created["name"].endswith("-orders-replica-lagging")
+    summary = summary_card(stack, channel)
+    assert "SEV1 · OPEN · Orders replica lagging" in summary
+    assert "ReplicaLag" in summary  # the linked alert keeps the card's title
+    said = wait_until(
+        lambda: [e for e in stack.emulator.ephemerals if e.user == "U0BOB"],
+        what="the answer beside the card",
+    )
+    assert said[0].channel == CHANNEL
+    assert said[0].text.startswith(f"Incident <#{channel}> declared (SEV1)")
+    wait_until(
+        lambda: (
+            f"Incident <#{channel}> declared by <@U0BOB>"
+            in as_text(stack.emulator.message(CHANNEL, card.ts).blocks)
+        ),
+        what="the incident on the triage card",
+    )
+
+
+def test_an_empty_title_keeps_the_form_open_with_an_error_and_declares_nothing(
+    make_stack: Any,
+) -> None:
+    stack = make_stack(worker=True)
+    card = triage_card(stack)
+    response = declare_from_card(stack, card, "U0BOB", title="   ")
+    assert response.json() == {
+        "response_action": "errors",
+        "errors": {"title": "Give the incident a title: it names the incident's channel."},
+    }
+    assert created_channels(stack) == []
 
 
 def test_postmortem_writes_markdown_with_the_timeline(make_stack: Any, tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cards.common import ActionId
 from tests.integration.paging.conftest import ALICE, BOB, CAROL, World
-from tests.support.stack import CHANNEL
+from tests.support.stack import CHANNEL, declare_from_card
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -94,7 +94,11 @@ def test_only_the_recipient_can_acknowledge_from_a_dm(world: World) -> None:
 def test_declaring_an_incident_from_the_card_acknowledges_its_page(world: World) -> None:
     card_id = world.fire("DiskFull")
     card = world.card_message("DiskFull", "Paging")
-    world.click(CHANNEL, card, ActionId.DECLARE_INCIDENT, BOB)
+    declare_from_card(world.stack, card, BOB)  # the button's form, submitted
+    wait_until(  # the answer comes once the declaration told paging
+        lambda: [e for e in world.stack.emulator.ephemerals if e.user == BOB],
+        what="the declaration's answer",
+    )
     world.driver.run_due()
     page = world.page_of(card_id)
     assert page is not None

@@ -120,12 +120,24 @@ def ephemeral_text(stack: SeawallStack) -> str:
 # --- signature, headers, shapes --------------------------------------------------------------
 
 
-def test_a_signed_issue_delivery_posts_a_card(stack: SeawallStack, store: redis.Redis) -> None:
-    response = post_and_settle(stack, store, "issue", issue_body(), ISSUE_CARD)
+def test_a_signed_issue_delivery_posts_a_card(
+    sentry_stack: SeawallStack, store: redis.Redis
+) -> None:
+    response = post_and_settle(sentry_stack, store, "issue", issue_body(), ISSUE_CARD)
     assert response.json() == {"ok": True, "card": ISSUE_CARD, "outcome": "created"}
-    message = the_message(stack)
+    message = the_message(sentry_stack)
     assert header(message) == "🔴 ERROR · KeyError: 'cart_id'"
     assert "Resolve in Sentry" in json.dumps(message.blocks)
+
+
+def test_without_a_sentry_api_token_the_card_offers_neither_resolve_nor_ignore(
+    stack: SeawallStack, store: redis.Redis
+) -> None:
+    post_and_settle(stack, store, "issue", issue_body(), ISSUE_CARD)
+    shown = json.dumps(the_message(stack).blocks)
+    assert ActionId.SENTRY_RESOLVE.value not in shown
+    assert ActionId.SENTRY_IGNORE_1H.value not in shown
+    assert "Acknowledge" in shown
 
 
 def test_a_wrong_signature_is_refused_and_nothing_is_stored_or_posted(

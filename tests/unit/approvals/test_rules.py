@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.approvals import rules
-from bot.models.approval import Approval, is_complete, who_can_approve
+from bot.core.config import Approvers, Checklist
+from bot.models.approval import Approval, ChecklistSource, is_complete, who_can_approve
 from tests.fixtures.approvals import (
     APPROVER,
     OUTSIDER,
@@ -228,3 +229,93 @@ def test_no_sequence_of_actions_lets_the_requester_or_a_non_approver_approve(
             assert a.approved_by not in (REQUESTER, OUTSIDER)
         assert is_complete(a) == (a.state == "approved" and all(i.ticked_by for i in a.checklist))
         assert rules.decision_state(a, LATER) in ("pending", "approved")
+
+
+# --- which checklist, and when it counts ---------------------------------------------------
+APPROVERS = Approvers(
+    users=[APPROVER],
+    change_checklist=["Announced in #changes?"],
+    checklists={
+        "database": Checklist(
+            match=["postgres", "db", "replica"], items=["Replica lag under 10 s?", "Backup?"]
+        ),
+        "network": Checklist(match=["haproxy", "load balancer"], items=["Backup?", "Drained?"]),
+        "dns": Checklist(items=["TTL lowered?"]),
+    },
+)
+
+
+def test_a_change_gets_the_checklist_whose_word_is_in_its_description() -> None:
+    choice = rules.choose_checklist(APPROVERS, "Restart the postgres replica on db-2")
+    assert choice.items == ("Replica lag under 10 s?", "Backup?")
+    assert choice.sources == (ChecklistSource(name="database", matched="postgres"),)
+
+
+def test_restarting_pgbouncer_does_not_get_the_database_checklist() -> None:
+    choice = rules.choose_checklist(APPROVERS, "Restart pgbouncer")
+    assert choice == rules.ChecklistChoice(items=("Announced in #changes?",))
+
+
+def test_words_match_whole_words_in_any_case() -> None:
+    assert rules.mentions_word("Failover DB-2 now", "db")
+    assert rules.mentions_word("vacuum orders_db", "db")
+    assert rules.mentions_word("drain the Load\n Balancer", "load balancer")
+    assert not rules.mentions_word("grant dbadmin", "db")
+    assert not rules.mentions_word("restart pgbouncer", "db")
+
+
+def test_several_matching_checklists_are_combined_in_config_order_without_repeats() -> None:
+    choice = rules.choose_checklist(APPROVERS, "move the db behind haproxy")
+    assert choice.items == ("Replica lag under 10 s?", "Backup?", "Drained?")
+    assert [s.name for s in choice.sources] == ["database", "network"]
+
+
+def test_a_checklist_chosen_by_name_replaces_what_the_words_would_pick() -> None:
+    choice = rules.choose_checklist(APPROVERS, "lower the db record's TTL", chosen="dns")
+    assert choice.items == ("TTL lowered?",)
+    assert choice.sources == (ChecklistSource(name="dns"),)
+
+
+def test_an_unknown_checklist_name_is_refused_with_the_known_names() -> None:
+    refusal = rules.unknown_checklist(APPROVERS, "databse")
+    assert refusal is not None
+    assert "no checklist called `databse`; nothing was created" in refusal
+    assert "`database`, `network`, `dns`" in refusal
+    assert rules.unknown_checklist(APPROVERS, "database") is None
+
+
+def test_an_approval_that_counts_at_once_says_so_in_the_thread() -> None:
+    outcome = rules.approve(change_request(), APPROVER, eligible=True, via="button", now=LATER)
+    assert outcome.reply == (
+        f"✅ <@{APPROVER}> approved this (button). It counts now: <@{REQUESTER}> can carry it "
+        "out, then press *Mark as done*."
+    )
+
+
+def test_an_approval_waiting_for_its_checklist_says_it_does_not_count_yet() -> None:
+    outcome = rules.approve(
+        with_checklist("a", "b"), APPROVER, eligible=True, via="button", now=LATER
+    )
+    assert outcome.reply is not None
+    assert outcome.reply.startswith("⏳")
+    assert "counts once every checklist item is ticked (0 of 2 so far)" in outcome.reply
+
+
+def test_the_tick_that_makes_the_approval_count_says_so_in_the_thread() -> None:
+    a = approved(with_checklist("a", "b"))
+    first = rules.tick(a, REQUESTER, {0: True}, eligible=False, now=LATER)
+    assert first.approval is not None
+    assert first.reply is None
+    last = rules.tick(first.approval, APPROVER, {1: True}, eligible=True, now=LATER)
+    assert last.reply is not None
+    assert last.reply.startswith(f"✅ Every checklist item is ticked and <@{APPROVER}> approved.")
+    assert "It counts now" in last.reply
+
+
+def test_unticking_after_it_counted_says_it_no_longer_counts() -> None:
+    a = approved(with_checklist("a"))
+    done = rules.tick(a, REQUESTER, {0: True}, eligible=False, now=LATER).approval
+    assert done is not None
+    undone = rules.tick(done, REQUESTER, {0: False}, eligible=False, now=LATER)
+    assert undone.reply is not None
+    assert "no longer counts as approved" in undone.reply

@@ -143,3 +143,75 @@ def test_resolved_alerts_that_left_the_group_are_still_counted_on_the_card() -> 
     assert "*1 firing* · 3,952 resolved" in text
     assert "3,950 older resolved alerts are counted here but no longer listed" in text
     assert "since <!date^1795161600^" in text  # the earliest start, though its alert left
+
+
+def mixed_group(common: dict[str, str] | None = None) -> dict[str, Any]:
+    """Two alerts of one group that say different things (the new user's 502 card)."""
+    payload = group_payload("GatewayErrors", alerts=2)
+    alerts: list[dict[str, Any]] = payload["alerts"]  # type: ignore[assignment]
+    first, second = alerts
+    first["annotations"] = {"summary": "5xx rate 3%"}
+    first["labels"]["severity"] = "warning"
+    second["annotations"] = {"summary": "web-1 upstream errors"}
+    second["annotations"]["description"] = "returns 502 for 1 in 8"
+    payload["commonLabels"] = {"alertname": "GatewayErrors"}
+    payload["commonAnnotations"] = common or {}
+    return payload
+
+
+def body_lines(card: TriageCard) -> list[str]:
+    """The lines of the section right under the header."""
+    text: str = blocks_of(card)[1]["text"]["text"]
+    return text.splitlines()
+
+
+def test_a_group_without_a_common_summary_says_how_many_alerts_worst_first() -> None:
+    card = card_for(mixed_group())
+    lines = body_lines(card)
+    assert lines[0] == "*2 alerts: worst first*"
+    assert lines[1].startswith("🔥 `instance=web-1, severity=critical`")
+    assert lines[1].endswith("web-1 upstream errors")
+    assert "5xx rate 3%" not in lines[1]
+    assert render(card, NOW).text == "FIRING: GatewayErrors — 2 alerts"
+    assert validate_blocks(blocks_of(card)) == []
+
+
+def test_the_headline_never_joins_one_alerts_summary_to_anothers_description() -> None:
+    card = card_for(mixed_group())
+    first_two = "\n".join(body_lines(card)[:2])
+    assert not ("5xx rate 3%" in first_two and "returns 502 for 1 in 8" in first_two)
+    assert "*5xx rate 3%*" not in all_text(blocks_of(card))
+
+
+def test_a_common_summary_comes_only_with_the_common_description() -> None:
+    card = card_for(mixed_group({"summary": "Gateway 5xx errors"}))
+    assert body_lines(card) == ["*Gateway 5xx errors*"]
+    with_description = card_for(
+        mixed_group({"summary": "Gateway 5xx errors", "description": "See the gateway board"})
+    )
+    assert body_lines(with_description) == ["*Gateway 5xx errors*", "See the gateway board"]
+
+
+def test_alerts_are_listed_worst_first_by_severity_then_start_time() -> None:
+    payload = group_payload("PodCrash", alerts=3)
+    alerts: list[dict[str, Any]] = payload["alerts"]  # type: ignore[assignment]
+    alerts[0]["labels"]["severity"] = "warning"
+    alerts[0]["startsAt"] = "2026-11-23T09:00:00Z"  # the oldest, but only a warning
+    alerts[1]["startsAt"] = "2026-11-23T11:00:00Z"
+    alerts[2]["startsAt"] = "2026-11-23T10:00:00Z"
+    payload["commonAnnotations"] = {}
+    payload["commonLabels"] = {"alertname": "PodCrash"}
+    lines = body_lines(card_for(payload))
+    assert [line.split("`")[1].split(",")[0] for line in lines[1:]] == [
+        "instance=web-2",
+        "instance=web-1",
+        "instance=web-0",
+    ]
+
+
+def test_a_resolved_group_offers_no_acknowledge() -> None:
+    card = card_for(group_payload("Disk", status="resolved", alerts=0, resolved=1))
+    actions = [b for b in blocks_of(card) if b["type"] == "actions"]
+    ids = [e["action_id"] for b in actions for e in b["elements"]]
+    assert ActionId.ACK not in ids
+    assert ActionId.DECLARE_INCIDENT in ids

@@ -14,7 +14,8 @@ from bot.cards.approval import checklist_block_id, read_checklist_click
 from bot.cards.common import ActionId
 from bot.cards.render import render
 from bot.emulator.blocks import validate_blocks
-from bot.models.approval import Approval
+from bot.models.approval import Approval, ChecklistSource
+from bot.models.card import TriageCard
 from tests.fixtures.approvals import (
     APPROVER,
     REQUESTER,
@@ -181,3 +182,50 @@ def test_a_description_imitating_seawall_fields_is_quoted_as_the_requesters_word
     # Seawall's own "Approved by" field is the only one outside the quote.
     fields = [f["text"] for f in blocks[2]["fields"]]
     assert [f for f in fields if f.startswith("*Approved by*")] == ["*Approved by*\n—"]
+
+
+def header(a: Approval) -> str:
+    text: str = blocks_of(a)[0]["text"]["text"]
+    return text
+
+
+def test_the_header_is_not_green_until_the_approval_counts() -> None:
+    approved_only = approve(with_checklist("replica lag under 10 s?", "backup fresh?"))
+    assert not header(approved_only).startswith("✅")
+    assert header(approved_only).startswith("⏳ Change request · approved, checklist incomplete")
+    ticked = rules.tick(approved_only, REQUESTER, {0: True}, eligible=False, now=NOW).approval
+    assert ticked is not None
+    assert "1 of 2 ticked" in header(ticked)
+    done = rules.tick(ticked, APPROVER, {1: True}, eligible=True, now=NOW).approval
+    assert done is not None
+    assert header(done) == "✅ Change request · approved"
+
+
+def test_the_checklist_says_which_named_checklist_it_is_and_why() -> None:
+    matched = with_checklist(
+        "replica lag under 10 s?",
+        checklist_sources=[ChecklistSource(name="database", matched="postgres")],
+    )
+    assert "*Checklist `database`* (“postgres” is in the description)" in text_of(matched)
+    chosen = with_checklist("x", checklist_sources=[ChecklistSource(name="database")])
+    assert "*Checklist `database`* (chosen by the requester)" in text_of(chosen)
+    both = with_checklist(
+        "x",
+        checklist_sources=[
+            ChecklistSource(name="database", matched="db"),
+            ChecklistSource(name="network", matched="haproxy"),
+        ],
+    )
+    assert "*Checklists `database`, `network`* (“db”, “haproxy” are in the description)" in (
+        text_of(both)
+    )
+    assert validate_blocks(blocks_of(both)) == []
+
+
+def test_a_request_stored_before_checklists_had_names_loads_and_renders() -> None:
+    stored = card_of(with_checklist("subscribers moved?")).model_dump(mode="json")
+    del stored["subject"]["checklist_sources"]  # as the previous release stored it
+    card = TriageCard.model_validate(stored)
+    blocks = [b.to_dict() for b in render(card, NOW).blocks]
+    assert "*Checklist* — 0 of 1 ticked" in json.dumps(blocks, ensure_ascii=False)
+    assert validate_blocks(blocks) == []

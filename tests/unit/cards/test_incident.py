@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.cards.common import ActionId
-from bot.cards.incident import timeline_message
+from bot.cards.incident import DECLARE_CALLBACK, TITLE_MAX, declare_view, timeline_message
 from bot.cards.render import render
-from bot.emulator.blocks import validate_blocks
+from bot.emulator.blocks import validate_blocks, validate_view
 from bot.models.alert import AlertGroup
 from bot.models.card import TriageCard
 from bot.models.incident import Incident, IncidentLink, LinkedAlert
@@ -177,3 +177,17 @@ def test_a_sentry_card_linked_to_an_incident_says_so() -> None:
     blocks = blocks_of(card)
     assert "Incident <#C00000003> declared by <@U0ALICE>" in text_of(blocks)
     assert validate_blocks(blocks) == []
+
+
+def test_the_declare_form_is_a_valid_modal_prefilled_with_the_cards_title() -> None:
+    view = declare_view("am-1", "ReplicaLag on db-2\n\u202e<!channel> " + "x" * 300)
+    assert validate_view(view) == []
+    assert view["callback_id"] == DECLARE_CALLBACK
+    assert view["private_metadata"] == "am-1"
+    title = view["blocks"][1]["element"]["initial_value"]
+    assert title.startswith("ReplicaLag on db-2 <!channel> xxx")  # plain text: shown as typed
+    assert "\u202e" not in title
+    assert len(title) <= TITLE_MAX
+    severities = [o["value"] for o in view["blocks"][2]["element"]["options"]]
+    assert severities == ["sev1", "sev2", "sev3", "sev4"]
+    assert view["blocks"][2]["element"]["initial_option"]["value"] == "sev2"

@@ -213,3 +213,14 @@ def test_the_local_time_shown_is_the_wall_clock_in_the_operators_zone(
     local = now.astimezone(ZoneInfo(tz))
     assert text == f"{local.hour:02d}:{local.minute:02d} ({tz})"
     assert late == (local.hour in hours_in_window(from_hour, until_hour))
+
+
+def test_the_title_names_what_the_step_does_not_its_id() -> None:
+    header = blocks_of(prompt())[0]
+    assert header["text"]["text"] == "⚠️ Step back before: Drain web-3 from the HAProxy backend"
+    assert "step 2 of 3 (`drain`)" in text_of(prompt())
+
+
+def test_a_decided_prompt_keeps_the_steps_description_in_its_title() -> None:
+    header = blocks_of(prompt(state="confirmed", decided_by="U0ALICE", decided_at=NOW))[0]
+    assert header["text"]["text"] == "✅ Confirmed: Drain web-3 from the HAProxy backend"

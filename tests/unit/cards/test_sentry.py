@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.cards.common import ActionId
+from bot.cards.common import ActionId, RenderContext
 from bot.cards.render import render
 from bot.emulator.blocks import validate_blocks
 from bot.models.card import Ack, TriageCard
@@ -52,8 +52,12 @@ def issue(**changes: Any) -> SentryIssue:
     return subject.model_copy(update=changes)
 
 
-def blocks_of(card: TriageCard) -> list[dict[str, Any]]:
-    return [b.to_dict() for b in render(card, NOW).blocks]
+# Seawall as set up with SENTRY_API_TOKEN and SENTRY_ORG, so Resolve and Ignore can work.
+WITH_SENTRY_API = RenderContext(sentry_api=True)
+
+
+def blocks_of(card: TriageCard, context: RenderContext = WITH_SENTRY_API) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in render(card, NOW, context=context).blocks]
 
 
 def header(card: TriageCard) -> str:
@@ -62,8 +66,8 @@ def header(card: TriageCard) -> str:
     return str(first["text"]["text"])
 
 
-def button_ids(card: TriageCard) -> list[str]:
-    actions = [b for b in blocks_of(card) if b["type"] == "actions"]
+def button_ids(card: TriageCard, context: RenderContext = WITH_SENTRY_API) -> list[str]:
+    actions = [b for b in blocks_of(card, context) if b["type"] == "actions"]
     return [e["action_id"] for e in actions[0]["elements"]] if actions else []
 
 
@@ -159,6 +163,25 @@ def test_an_ignored_issue_can_still_be_resolved_but_not_ignored_again() -> None:
     ids = button_ids(card_of(issue(status="ignored")))
     assert ActionId.SENTRY_RESOLVE in ids
     assert ActionId.SENTRY_IGNORE_1H not in ids
+
+
+def test_without_sentry_api_access_an_issue_offers_neither_resolve_nor_ignore() -> None:
+    card = card_of(issue(web_url=ISSUE_PAGE))
+    assert button_ids(card, RenderContext()) == [ActionId.ACK, "card.link.sentry"]
+    assert validate_blocks(blocks_of(card, RenderContext())) == []
+
+
+def test_a_resolved_issue_offers_no_acknowledge() -> None:
+    assert ActionId.ACK not in button_ids(card_of(issue(status="resolved")))
+
+
+def test_an_ignored_issue_can_still_be_acknowledged() -> None:
+    assert ActionId.ACK in button_ids(card_of(issue(status="ignored")))
+
+
+def test_a_resolved_metric_alert_offers_no_acknowledge() -> None:
+    alert = subject_for("metric_alert", metric_alert_body(action="resolved"))
+    assert button_ids(card_of(alert)) == ["card.link.sentry"]
 
 
 def test_an_issue_without_a_url_has_no_link_button() -> None:

@@ -115,3 +115,31 @@ def load_settings_value(channel: str) -> str:
             "ALERTMANAGER_WEBHOOK_TOKEN": "t",
         }
     ).seawall_channel
+
+
+def test_checklists_per_kind_of_change_are_read_by_name(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        "approvers:\n"
+        "  change_checklist: ['Announced in #changes?']\n"
+        "  checklists:\n"
+        "    database:\n"
+        "      match: [postgres, db, replica]\n"
+        "      items: ['Replica lag under 10 s?', 'Backup less than a day old?']\n",
+    )
+    approvers = load_file_config(path).approvers
+    assert approvers.change_checklist == ["Announced in #changes?"]
+    assert approvers.checklists["database"].match == ["postgres", "db", "replica"]
+    assert approvers.checklists["database"].items[0] == "Replica lag under 10 s?"
+
+
+def test_a_checklist_without_items_or_with_a_bad_name_is_a_config_error(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        "approvers:\n  checklists:\n    database: {match: [db]}\n    Data Base: {items: [x]}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_file_config(path)
+    problems = " | ".join(caught.value.problems)
+    assert "approvers.checklists.database.items: Field required" in problems
+    assert "Data Base" in problems

@@ -58,5 +58,58 @@ def test_quarantine_changes_nothing_before_its_one_gated_step() -> None:
     assert kinds == [
         ("check", True, False, False),
         ("swap", False, True, True),
+        ("relabel", False, True, True),
         ("report", True, False, False),
     ]
+    params = QUARANTINE.params(target="web-3")
+    plan = [s.name for s in QUARANTINE.plan(params, {"haproxy_socket": "/s", "backend": "b"})]
+    assert plan == ["check", "swap", "report"]  # one gated step per plan, by provider
+    plan = [s.name for s in QUARANTINE.plan(params, {"provider": "kubernetes"})]
+    assert plan == ["check", "relabel", "report"]
+
+
+class Backend(BaseModel):
+    target: str
+    backend: str = ""
+
+
+def test_plan_fills_rollback_and_blast_radius_from_the_playbooks_settings() -> None:
+    step = Step(
+        "drain",
+        "Drain {target} in {backend}",
+        noop,
+        destructive=True,
+        rollback="set server {backend}/{target} state ready",
+        blast_radius="{target} leaves {backend}; {spares} stand by",
+    )
+    settings = {"backend": "web", "spares": ["spare-1", "spare-2"], "socket": {"path": "/x"}}
+    [planned] = playbook(step).plan(Params(target="web-3"), settings)
+    assert planned.description == "Drain web-3 in web"
+    assert planned.rollback == "set server web/web-3 state ready"
+    assert planned.blast_radius == "web-3 leaves web; spare-1, spare-2 stand by"
+
+
+def test_a_parameter_wins_over_a_setting_of_the_same_name() -> None:
+    step = Step("drain", "Drain {target} in {backend}", noop, destructive=True)
+    plan = Playbook("sample", "A sample", Backend, (step,)).plan(
+        Backend(target="web-3", backend="api"), {"backend": "web"}
+    )
+    assert plan[0].description == "Drain web-3 in api"
+
+
+def test_a_placeholder_nothing_fills_stays_visible_as_a_gap_to_fill_in() -> None:
+    step = Step("drain", "Drain {target}", noop, destructive=True, rollback="undo {backend}")
+    [planned] = playbook(step).plan(Params(target="web-3"))
+    assert planned.rollback == "undo <backend>"
+
+
+def test_a_playbook_may_derive_text_from_its_settings() -> None:
+    step = Step("drain", "Drain {target}", noop, destructive=True, rollback="then {hint}")
+    book = Playbook(
+        "sample",
+        "A sample",
+        Params,
+        (step,),
+        texts=lambda settings: {"hint": f"ssh {settings.get('jump', '?')}"},
+    )
+    assert book.plan(Params(target="web-3"), {"jump": "bastion"})[0].rollback == "then ssh bastion"

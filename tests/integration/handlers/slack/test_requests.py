@@ -16,7 +16,14 @@ from bot.models.alert import matchers_digest
 from tests.conftest import StackFactory
 from tests.fixtures.alertmanager_payloads import group_payload
 from tests.support.redis_server import RedisServer
-from tests.support.stack import CHANNEL, SIGNING_SECRET, SeawallStack, button_value, click
+from tests.support.stack import (
+    CHANNEL,
+    SIGNING_SECRET,
+    SeawallStack,
+    button_value,
+    click,
+    declare_from_card,
+)
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -153,7 +160,7 @@ def test_declare_incident_on_a_card_declares_one_and_shows_it_on_the_card(
     stack: SeawallStack,
 ) -> None:
     card = posted_card(stack)
-    click(stack, card, ActionId.DECLARE_INCIDENT, "U0BOB")
+    declare_from_card(stack, card, "U0BOB")
     [answer] = wait_until(lambda: stack.emulator.ephemerals, what="ephemeral answer")
     [create] = stack.emulator.calls_to("conversations.create")
     channel = create.response["channel"]["id"]

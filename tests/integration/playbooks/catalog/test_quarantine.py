@@ -15,6 +15,7 @@ from bot.core.config import FileConfig, StepBack
 from bot.emulator import EmulatedMessage
 from bot.incidents.flow import incident_for_channel
 from tests.conftest import StackFactory
+from tests.support.fake_kubernetes_api import FakeKubernetesApi
 from tests.support.haproxy import HAProxyServer
 from tests.support.stack import CHANNEL, SeawallStack, button_value
 from tests.support.waiting import wait_until
@@ -106,7 +107,6 @@ def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm
     prompt = prompt_card(stack)
     text = json.dumps(prompt.blocks, ensure_ascii=False)
     assert "web-3" in text
-    assert "set server &lt;backend&gt;/web-3 state ready" in text  # the rollback, escaped
     confirm_typed(stack, prompt, "web-3")
 
     wait_until(lambda: "succeeded" in run_header(stack), timeout=30, what="the run succeeded")
@@ -115,6 +115,21 @@ def test_quarantine_keeps_the_server_alive_out_of_rotation_after_a_typed_confirm
     card = next(m for m in stack.messages() if "Playbook quarantine" in json.dumps(m.blocks))
     assert "ssh web-3.internal" in json.dumps(card.blocks)
     assert f"confirmed by <@{OPERATOR}>" in json.dumps(card.blocks)
+
+
+def test_the_prompt_says_what_the_step_does_and_how_to_undo_it_with_the_configured_names(
+    stack: SeawallStack,
+) -> None:
+    stack.sender.slash_command("/incident", "quarantine web-3", user_id=OPERATOR)
+    prompt = prompt_card(stack)
+    assert prompt.blocks[0]["text"]["text"] == (
+        "⚠️ Step back before: Bring a spare in, then take web-3 out of rotation: drain, "
+        "then maintenance"
+    )
+    text = json.dumps(prompt.blocks, ensure_ascii=False)
+    assert "set server be/web-3 state ready" in text
+    assert "put it back: set server be/spare-1 state maint" in text
+    assert "&lt;backend&gt;" not in text
 
 
 def test_a_target_that_could_reach_a_shell_is_refused_before_anything_starts(
@@ -202,3 +217,32 @@ def test_the_last_server_rule_binds_when_the_step_runs_not_when_it_was_asked(
         what="the reason in the thread",
     )
     assert state(haproxy, "web-3") == "UP"
+
+
+def test_on_kubernetes_the_pod_leaves_its_selector_stays_up_and_the_card_ends_with_kubectl_exec(
+    make_stack: StackFactory,
+) -> None:
+    pod = "api-7d9f8-x2k4q"
+    with FakeKubernetesApi() as api:
+        api.add_pod("prod", pod, {"app": "api"}, node="node-2")
+        api.add_pod("prod", "api-7d9f8-b7c1m", {"app": "api"})
+        section = {"provider": "kubernetes", "namespace": "prod", "api_url": api.url}
+        config = FileConfig(
+            step_back=StepBack(confirm_delay_seconds=1), playbooks={"quarantine": section}
+        )
+        stack = make_stack(worker=True, file_config=config)
+        stack.sender.slash_command("/incident", f"quarantine {pod}", user_id=OPERATOR)
+        prompt = prompt_card(stack)
+        assert api.patches() == []  # nothing changes before the typed confirm
+        assert "Relabel pod api-7d9f8-x2k4q out of its ReplicaSet" in json.dumps(prompt.blocks)
+        confirm_typed(stack, prompt, pod)
+        wait_until(lambda: "succeeded" in run_header(stack), timeout=30, what="the run succeeded")
+
+        labels = api.pod("prod", pod)["metadata"]["labels"]
+        assert labels == {"app": "api-quarantined", "quarantine": "true"}
+        assert ("prod", pod) in api.pods  # still there, for kubectl exec
+        [patch] = api.patches()
+        assert patch.content_type == "application/merge-patch+json"
+        card = next(m for m in stack.messages() if "Playbook quarantine" in json.dumps(m.blocks))
+        steps = next(b for b in card.blocks if "Relabel pod" in json.dumps(b))["text"]["text"]
+        assert steps.rstrip().endswith(f"Debug it: `kubectl -n prod exec -it {pod} -- sh`")

@@ -1,39 +1,44 @@
-"""Quarantine's own rules, on HAProxy states written by hand: never the last server up."""
+"""Quarantine's step texts, filled from its settings when a run starts: what the prompt and
+the run card say will happen and how to undo it, provider by provider."""
 
 from __future__ import annotations
 
-from playbooks.catalog.quarantine import last_server_refusal, spare_to_bring_in
-from playbooks.providers.haproxy import ServerState
+from bot.models.run import StepRecord
+from playbooks.catalog.quarantine import PLAYBOOK, Params
+
+SETTINGS = {"haproxy_socket": "/run/haproxy.sock", "backend": "web", "spares": ["web-spare-1"]}
 
 
-def server(name: str, op: str = "UP", maint: bool = False, drain: bool = False) -> ServerState:
-    return ServerState("web", name, "10.0.0.1", op, maint, drain)
+def swap_plan(settings: dict[str, object]) -> StepRecord:
+    return next(s for s in PLAYBOOK.plan(Params(target="web-3"), settings) if s.name == "swap")
 
 
-def test_taking_out_the_only_server_up_is_refused_with_what_to_do() -> None:
-    states = [server("web-1", maint=True), server("web-2", op="DOWN"), server("web-3")]
-    assert last_server_refusal(states, "web", "web-3", None) == (
-        "web-3 is the last server up in backend web; bring a spare in first"
-    )
+def test_the_rollback_names_the_backend_and_the_spare_from_the_settings() -> None:
+    swap = swap_plan(SETTINGS)
+    assert swap.rollback is not None
+    assert "set server web/web-3 state ready" in swap.rollback
+    assert "set server web/web-spare-1 state maint" in swap.rollback
+    assert "<" not in swap.rollback
+    assert swap.blast_radius is not None
+    assert "backend web" in swap.blast_radius
+    assert "web-spare-1" in swap.blast_radius
 
 
-def test_a_draining_server_does_not_count_as_up() -> None:
-    states = [server("web-1", drain=True), server("web-3")]
-    assert last_server_refusal(states, "web", "web-3", None) is not None
+def test_without_spares_the_rollback_only_puts_the_server_back() -> None:
+    swap = swap_plan({**SETTINGS, "spares": []})
+    assert swap.rollback == "On HAProxy's admin socket: set server web/web-3 state ready"
 
 
-def test_another_server_up_or_a_spare_coming_in_allows_it() -> None:
-    assert last_server_refusal([server("web-1"), server("web-3")], "web", "web-3", None) is None
-    assert last_server_refusal([server("web-3")], "web", "web-3", "spare-1") is None
+def test_with_several_spares_the_rollback_says_where_to_read_which_came_in() -> None:
+    swap = swap_plan({**SETTINGS, "spares": ["web-spare-1", "web-spare-2"]})
+    assert swap.rollback is not None
+    assert "web-spare-1, web-spare-2" in swap.rollback
+    assert "the run card says which" in swap.rollback
 
 
-def test_a_server_that_serves_nothing_can_always_be_quarantined() -> None:
-    states = [server("web-1", maint=True), server("web-3", op="DOWN")]
-    assert last_server_refusal(states, "web", "web-3", None) is None
-
-
-def test_the_spare_is_the_first_configured_one_that_exists_unless_one_already_serves() -> None:
-    states = [server("web-1"), server("spare-2", maint=True), server("spare-3", maint=True)]
-    assert spare_to_bring_in(states, ["spare-1", "spare-2", "spare-3"]) == "spare-2"
-    assert spare_to_bring_in([*states, server("spare-1")], ["spare-1", "spare-2"]) is None
-    assert spare_to_bring_in(states, []) is None
+def test_on_kubernetes_the_rollback_names_the_namespace_and_the_label() -> None:
+    settings = {"provider": "kubernetes", "namespace": "prod"}
+    plan = PLAYBOOK.plan(Params(target="api-7d9f8-x2k4q"), settings)
+    relabel = next(s for s in plan if s.name == "relabel")
+    assert relabel.rollback is not None
+    assert relabel.rollback.startswith("kubectl -n prod label pod api-7d9f8-x2k4q app=<the value")
