@@ -124,11 +124,6 @@ class SlackEmulator:
         with self._lock:
             return dict(self._ws.view_triggers)
 
-    def conversations(self) -> dict[str, str]:
-        """Every conversation's id and name (a DM's name is the person's user id)."""
-        with self._lock:
-            return dict(self._ws.channels)
-
     def channel_id(self, name: str) -> str | None:
         """The id of the channel called `name` (configured or created), if there is one."""
         with self._lock:

@@ -1,5 +1,5 @@
-"""The browser view's HTTP routes: the page at `/`, its refreshable pane, the change counter
-page.js polls, the static files, and the forms (act, react, say, submit, close).
+"""The browser view's HTTP routes: the page at `/`, the change counter page.js polls, the
+static files, and the forms (act, react, say, submit, close).
 
 Forms answer JSON to page.js (`Accept: application/json`) and a redirect back to the page
 otherwise, so every control also works without JavaScript. A form posted from another site
@@ -23,7 +23,7 @@ from starlette.routing import Route
 from bot.emulator.sender import SlackSender
 from bot.emulator.web import interact
 from bot.emulator.web.emulated import Browsable
-from bot.emulator.web.page import PageData, pane
+from bot.emulator.web.page import PageData
 from bot.emulator.web.shell import document
 from bot.emulator.web.snapshot import page_data, version, viewer_of
 from bot.emulator.web.state import WebState
@@ -84,9 +84,6 @@ def web_routes(emu: Browsable) -> list[Route]:
 
     async def index(request: Request) -> Response:
         return HTMLResponse(document(data_for(request)), headers=SECURITY_HEADERS)
-
-    async def pane_only(request: Request) -> Response:
-        return HTMLResponse(pane(data_for(request)), headers=SECURITY_HEADERS)
 
     async def changes(request: Request) -> Response:
         return JSONResponse({"v": version(emu, state)}, headers={"Cache-Control": "no-store"})
@@ -231,7 +228,6 @@ def web_routes(emu: Browsable) -> list[Route]:
 
     return [
         Route("/", index, methods=["GET"]),
-        Route("/_web/pane", pane_only, methods=["GET"]),
         # Browsers ask for it on every page: an empty answer instead of a 404 in the console.
         Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
         Route("/_web/changes", changes, methods=["GET"]),

@@ -8,10 +8,9 @@ from bot.emulator.web.page import SAY, PageData, here, pane
 
 CSS = "/_web/static/page.css"
 JS = "/_web/static/page.js"
-PANE = "/_web/pane"
 
 
-def _sidebar(data: PageData) -> Html:
+def _sidebar(data: PageData, element_id: str) -> Html:
     def entry(channel_id: str, label: str) -> Html:
         current = channel_id == data.channel.channel_id
         attrs = {
@@ -24,7 +23,8 @@ def _sidebar(data: PageData) -> Html:
     dms = [entry(c.channel_id, c.label) for c in data.conversations if c.is_dm]
     return h(
         "nav",
-        {"class": "sidebar", "aria-label": "Channels and direct messages"},
+        # page.js refreshes it (by id) with the pane: a new incident channel shows up.
+        {"class": "sidebar", "id": element_id, "aria-label": "Channels and direct messages"},
         h("h2", None, "Channels"),
         h("ul", None, *channels),
         h("h2", None, "Direct messages"),
@@ -77,10 +77,6 @@ def _composer(data: PageData) -> Html:
     )
 
 
-def pane_url(data: PageData) -> str:
-    return PANE + here(data).removeprefix("/")
-
-
 def document(data: PageData) -> Html:
     head = join(
         [
@@ -95,17 +91,17 @@ def document(data: PageData) -> Html:
         "details",
         {"class": "menu"},
         h("summary", None, "☰ Channels"),
-        _sidebar(data),
+        _sidebar(data, "menu-sidebar"),
     )
     top = h("header", {"class": "top"}, h("span", {"class": "team"}, data.team_name), _who(data))
     body = h(
         "body",
-        {"data-pane-url": pane_url(data)},
+        None,
         top,
         h(
             "div",
             {"class": "layout"},
-            _sidebar(data),
+            _sidebar(data, "sidebar"),
             h("div", {"class": "main"}, menu, pane(data), _composer(data)),
         ),
     )

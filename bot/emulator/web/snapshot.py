@@ -24,13 +24,13 @@ def viewer_of(emu: Browsable, user: str | None) -> Viewer:
     known = dict(people(emu))
     user_id = user if user in known else next(iter(known))
     member = cfg.users.get(user_id)
-    names = {cfg.bot_user_id: cfg.bot_name, **{uid: u.name for uid, u in cfg.users.items()}}
-    channels = {cid: name for cid, name in emu.conversations().items() if cid[:1] not in "DG"}
+    # Group DMs (G...) are not channels to list: Slack shows only one's own.
+    channels = {cid: name for cid, name in emu.channel_names().items() if cid[:1] != "G"}
     return Viewer(
         user_id=user_id,
         now=cfg.wall_clock(),
         tz=ZoneInfo(member.tz) if member else ZoneInfo("UTC"),
-        users=names,
+        users=emu.user_names(),
         channels=channels,
         usergroups={group: group for group in cfg.usergroups},
     )

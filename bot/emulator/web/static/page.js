@@ -1,6 +1,7 @@
 // The emulator's browser view: the server renders everything; this only
-//  1. polls /_web/changes and swaps in a fresh #pane when the emulator changed (polling, not
-//     server-sent events: an open event stream would keep Ctrl-C from stopping the server),
+//  1. polls /_web/changes and, when the emulator changed, fetches this page again and swaps
+//     in its fresh pane and sidebars (polling, not server-sent events: an open event stream
+//     would keep Ctrl-C from stopping the server),
 //  2. sends the page's forms with fetch, so a click does not reload the page,
 //  3. sends a select, checkbox, date or overflow as soon as it changes, as Slack does.
 // Every form also works without it (the server then redirects back to the page).
@@ -9,6 +10,7 @@
 
   const POLL_MS = 700;
   const HIDDEN_POLL_MS = 3000;
+  const LIVE_SIDEBARS = ["sidebar", "menu-sidebar"];
   let version = null;
 
   function pane() {
@@ -31,13 +33,12 @@
   }
 
   async function refresh() {
-    const url = document.body.dataset.paneUrl;
-    const response = await fetch(url, { headers: { Accept: "text/html" } });
+    const response = await fetch(window.location.href, { headers: { Accept: "text/html" } });
     if (!response.ok) {
       return;
     }
-    // The fragment is the server's renderer output, where every piece of message text was
-    // escaped; it is parsed as a document and its nodes moved in, never run as script.
+    // The page is the server's renderer output, where every piece of message text was
+    // escaped; it is parsed as an inert document and its nodes moved in, never run as script.
     const parsed = new DOMParser().parseFromString(await response.text(), "text/html");
     const fresh = parsed.getElementById("pane");
     const current = pane();
@@ -47,6 +48,13 @@
     const stick = nearBottom();
     keepModal(current, fresh);
     current.replaceWith(document.adoptNode(fresh));
+    for (const id of LIVE_SIDEBARS) {
+      const old = document.getElementById(id);
+      const now = parsed.getElementById(id);
+      if (old && now) {
+        old.replaceWith(document.adoptNode(now));
+      }
+    }
     version = fresh.dataset.version;
     if (stick) {
       window.scrollTo(0, document.body.scrollHeight);

@@ -205,7 +205,7 @@ def test_a_change_needs_a_second_person_who_approves_by_reaction_or_button(
     screenshots.keep(phone, "change-approved", change)
 
 
-def test_in_socket_mode_the_page_sends_over_the_socket(
+def test_in_socket_mode_clicks_and_a_modal_go_over_the_socket(
     make_stack: StackFactory, phone: Page
 ) -> None:
     # A Request URL nobody listens on: anything sent over HTTP would fail and say so.
@@ -217,6 +217,15 @@ def test_in_socket_mode_the_page_sends_over_the_socket(
     acks_before = len(stack.emulator.socket.acks)
     card.get_by_role("button", name="Acknowledge").click()
     expect(card).to_contain_text("Acknowledged by @alice")
+
+    card.get_by_role("button", name="Declare incident").click()
+    dialog = phone.get_by_role("dialog")
+    expect(dialog.get_by_label("Title")).to_have_value("DiskFilling")  # the modal's initial value
+    dialog.get_by_label("Severity").select_option(label="🔴 SEV1")
+    dialog.get_by_role("button", name="Declare").click()
+    expect(dialog).to_have_count(0)
+    expect(card).to_contain_text("Incident #inc-")
+    expect(phone.locator(".sidebar").first).to_contain_text("#inc-")
     expect(phone.locator(".notice")).to_have_count(0)
-    assert len(stack.emulator.socket.acks) > acks_before
+    assert len(stack.emulator.socket.acks) >= acks_before + 3  # click, click, submission
     assert stack.emulator.socket.problems == []

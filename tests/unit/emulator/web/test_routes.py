@@ -33,8 +33,8 @@ def slack(live_server: LiveServer, emu: SlackEmulator) -> WebClient:
     return WebClient(token=TOKEN, base_url=f"{live_server.url}/api/")
 
 
-def pane(http: httpx.Client, live_server: LiveServer, query: str) -> str:
-    response = http.get(f"{live_server.url}/_web/pane?{query}")
+def page_as(http: httpx.Client, live_server: LiveServer, query: str) -> str:
+    response = http.get(f"{live_server.url}/?{query}")
     assert response.status_code == 200
     return response.text
 
@@ -48,7 +48,7 @@ def test_the_page_lists_the_channels_and_only_the_viewers_own_dm(
     assert f"c={emu.dm_channel(ALICE)}" in page
     assert f"c={emu.dm_channel(BOB)}" not in page
     # Asking for Bob's DM as Alice shows her the first channel instead.
-    assert "<h2>#alerts</h2>" in pane(http, live_server, f"as={ALICE}&c={emu.dm_channel(BOB)}")
+    assert "<h2>#alerts</h2>" in page_as(http, live_server, f"as={ALICE}&c={emu.dm_channel(BOB)}")
 
 
 def test_hostile_text_is_shown_as_text_under_a_strict_content_security_policy(
@@ -73,8 +73,8 @@ def test_a_click_with_no_app_connected_tells_the_person_and_sends_nothing(
     form = {"as": ALICE, "where": f"m:{ALERTS}:{ts}", "el": "0.0"}
     answer = http.post(f"{live_server.url}/_web/act", data=form, headers=JSON)
     assert answer.json() == {"ok": True}
-    assert "no app is connected" in pane(http, live_server, f"as={ALICE}")
-    assert "no app is connected" not in pane(http, live_server, f"as={BOB}")
+    assert "no app is connected" in page_as(http, live_server, f"as={ALICE}")
+    assert "no app is connected" not in page_as(http, live_server, f"as={BOB}")
 
 
 def test_a_control_that_is_gone_is_said_to_be_gone(
@@ -83,7 +83,7 @@ def test_a_control_that_is_gone_is_said_to_be_gone(
     ts = slack.chat_postMessage(channel=ALERTS, text="card", blocks=BUTTON)["ts"]
     form = {"as": ALICE, "where": f"m:{ALERTS}:{ts}", "el": "0.7"}
     http.post(f"{live_server.url}/_web/act", data=form, headers=JSON)
-    assert "not there any more" in pane(http, live_server, f"as={ALICE}")
+    assert "not there any more" in page_as(http, live_server, f"as={ALICE}")
 
 
 def test_a_form_posted_from_another_site_is_refused(
