@@ -21,10 +21,11 @@ from playwright.sync_api import Locator, Page
 
 FOLDER = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 FINGERPRINTS = FOLDER / "fingerprints.json"
-# Run ids and other hex tokens, then every digit, then relative day names: what changes
-# from one run to the next without the card changing.
+# Run ids and other hex tokens, then every number (its length too: a change counter may go
+# from 99 to 100), then relative day names: what changes from one run to the next without
+# the card changing.
 _HEX_ID = re.compile(r"\b(?=[0-9a-f]*\d)[0-9a-f]{6,}\b")
-_DIGITS = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 _DAYS = re.compile(r"\b(today|yesterday|tomorrow)\b")
 
 
