@@ -31,8 +31,6 @@ _DAYS = re.compile(r"\b(today|yesterday|tomorrow)\b")
 
 def fingerprint(html: str, viewport: str) -> str:
     neutral = _DAYS.sub("<day>", _DIGITS.sub("0", _HEX_ID.sub("<id>", html)))
-    import time
-    Path(f"/tmp/dev/fp-{time.time()}.html").write_text(neutral)
     css = resources.files("bot.emulator.web").joinpath("static", "page.css").read_bytes()
     digest = hashlib.sha256()
     for part in (neutral.encode(), css, viewport.encode()):

@@ -5,6 +5,7 @@ a fresh context, so no cookie or page state leaks between tests."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -16,8 +17,20 @@ WAIT_MS = 20_000  # how long an expectation may wait for the worker, the poster 
 expect.set_options(timeout=WAIT_MS)
 
 
+def require_chromium(executable: str = CHROMIUM) -> None:
+    """Fail (never skip: a skipped browser test proves nothing) when Chromium is missing."""
+    if not Path(executable).is_file():
+        pytest.fail(
+            f"{executable} not found: the browser-view tests need Debian's chromium package. "
+            "Run `make system-deps` (the first step of `make test`), or "
+            "`sudo apt-get install -y chromium fonts-noto-color-emoji`.",
+            pytrace=False,
+        )
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    require_chromium()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
