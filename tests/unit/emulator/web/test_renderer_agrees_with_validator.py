@@ -4,6 +4,7 @@ and with no markup that did not come from the renderer itself."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -15,10 +16,13 @@ from bot.emulator.blocks import (
     ACTIONS_ELEMENTS,
     BLOCK_TYPES,
     INPUT_ELEMENTS,
+    validate_attachments,
     validate_blocks,
+    validate_view,
 )
 from bot.emulator.web.block_html import BLOCKS, message_body
 from bot.emulator.web.element_html import Ctx
+from bot.emulator.web.page import Conversation, PageData, pane
 from bot.emulator.web.viewer import Viewer
 
 from .parsed import markup_problems, parse
@@ -257,6 +261,95 @@ def test_anything_accepted_shows_all_its_text(generated: list[Any]) -> None:
     assume(validate_blocks(with_ids) == [])
     shown = parse(rendered(with_ids)).text
     for text in texts_in(with_ids):
+        assert " ".join(text.split()) in shown
+
+
+def attachments(text: st.SearchStrategy[str]) -> st.SearchStrategy[list[Any]]:
+    """Legacy attachments: blocks (checked like a message's), or the old fields (which the
+    validator leaves alone, so they may hold anything)."""
+    with_blocks = st.builds(
+        lambda b, c: {"blocks": _unique_action_ids(b), "color": c},
+        blocks(text),
+        st.sampled_from(["good", "warning", "danger", "#36a64f", None]),
+    )
+    old_fields = st.fixed_dictionaries(
+        {},
+        optional={
+            key: text | JSON for key in ("pretext", "title", "text", "fallback", "color", "fields")
+        },
+    )
+    return st.lists(with_blocks | old_fields, min_size=1, max_size=3)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(attachments(HOSTILE))
+def test_any_accepted_attachment_renders_without_foreign_markup(found: list[Any]) -> None:
+    assume(validate_attachments(found) == [])
+    assert markup_problems(message_body({"attachments": found}, CTX)) == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(attachments(WORDS))
+def test_an_accepted_attachment_shows_the_text_of_its_blocks(found: list[Any]) -> None:
+    assume(validate_attachments(found) == [])
+    shown = parse(message_body({"attachments": found}, CTX)).text
+    for att in found:
+        for text in texts_in(att.get("blocks", [])):
+            assert " ".join(text.split()) in shown
+
+
+def modal_page(view: dict[str, Any]) -> str:
+    """The page's pane with `view` open, as page.py renders it for the viewer."""
+    alerts = Conversation("C0ALERTS", "#alerts")
+    data = PageData(
+        viewer=VIEWER,
+        team_name="T",
+        bot_user_id="U0BOT",
+        people=[("U0ALICE", "alice")],
+        conversations=[alerts],
+        channel=alerts,
+        messages=[],
+        ephemerals=[],
+        modal={"id": "V0001", **view},
+    )
+    return pane(data)
+
+
+def views(text: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda title, b, submit, close: {
+            "type": "modal",
+            "title": title,
+            "blocks": _unique_action_ids(b),
+            **({} if submit is None else {"submit": submit}),
+            **({} if close is None else {"close": close}),
+        },
+        text_object(text, plain_only=True),
+        blocks(text),
+        st.none() | text_object(text, plain_only=True),
+        st.none() | text_object(text, plain_only=True),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(views(HOSTILE))
+def test_any_accepted_modal_renders_without_foreign_markup(view: dict[str, Any]) -> None:
+    assume(validate_view(view) == [])
+    # The pane and the modal's frame (a form, its title, its buttons) use more markup than a
+    # message; whatever the view holds must add none of it.
+    x = plain("x")
+    frame = {**view, "title": x, "blocks": []}
+    frame.update({k: x for k in ("submit", "close") if k in view})
+    found = Counter(markup_problems(modal_page(view)))
+    assert found == Counter(markup_problems(modal_page(frame)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(views(WORDS))
+def test_an_accepted_modal_shows_its_title_buttons_and_blocks(view: dict[str, Any]) -> None:
+    assume(validate_view(view) == [])
+    shown = parse(modal_page(view)).text
+    for text in texts_in(view):
         assert " ".join(text.split()) in shown
 
 
