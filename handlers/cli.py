@@ -18,7 +18,7 @@ from bot.core.errors import ConfigError
 from bot.core.slack import channel_id, make_client
 from handlers.app import create_app
 from handlers.checks import run_checks
-from handlers.emulator_server import run_emulator
+from handlers.emulator_server import APP_URL, run_emulator
 from handlers.postmortem import PostmortemSettings, write_postmortem
 from handlers.run import run_web_and_worker
 from handlers.sandbox import run_sandbox
@@ -141,9 +141,15 @@ def sandbox(port: int, emulator_port: int, exit_after_samples: bool) -> None:
 
 @main.command()
 @click.option("--port", default=8888, show_default=True, help="The emulator's HTTP port.")
-def emulator(port: int) -> None:
+@click.option(
+    "--app-url",
+    default=APP_URL,
+    show_default=True,
+    help="Seawall's Slack URL, where the browser view's clicks go (without Socket Mode).",
+)
+def emulator(port: int, app_url: str) -> None:
     """The Slack emulator alone: run the real stack (serve/worker/run) against it."""
-    sys.exit(asyncio.run(run_emulator(port, click.echo)))
+    sys.exit(asyncio.run(run_emulator(port, click.echo, app_url)))
 
 
 @main.group()

@@ -2,7 +2,9 @@
 
 It prints the settings to give `seawall serve` / `seawall run` (SLACK_API_URL, the tokens,
 the signing secret `seawall send` signs with) and then shows in the terminal everything a
-Slack user would see: cards, replies, DMs and ephemerals.
+Slack user would see: cards, replies, DMs and ephemerals. The same is a Slack-like web page
+at its `/`, where clicks, commands and reactions go to Seawall as Slack would send them: over
+Socket Mode once `seawall serve` connects with SLACK_APP_TOKEN, else to `--app-url`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from handlers.terminal import TerminalView
 BOT_TOKEN = "xoxb-emulator"
 APP_TOKEN = "xapp-1-A0SEAWALL-emulator"
 SIGNING_SECRET = "emulator-signing-secret"
+APP_URL = "http://127.0.0.1:3000/slack/events"  # `seawall serve` on its default PORT
 CHANNELS = {"C0ALERTS": "alerts", "C0DATABASE": "database", "C0INCIDENTS": "incidents"}
 USERS = {
     "U0ALICE": EmulatedUser(name="alice", tz="Europe/Paris"),
@@ -30,11 +33,18 @@ USERS = {
 Echo = Callable[[str], None]
 
 
-def emulator_config() -> EmulatorConfig:
-    return EmulatorConfig(bot_token=BOT_TOKEN, app_token=APP_TOKEN, channels=CHANNELS, users=USERS)
+def emulator_config(app_url: str = APP_URL) -> EmulatorConfig:
+    return EmulatorConfig(
+        bot_token=BOT_TOKEN,
+        app_token=APP_TOKEN,
+        channels=CHANNELS,
+        users=USERS,
+        request_url=app_url,
+        signing_secret=SIGNING_SECRET,
+    )
 
 
-def settings_to_use(port: int) -> str:
+def settings_to_use(port: int, app_url: str = APP_URL) -> str:
     return f"""Slack emulator on http://127.0.0.1:{port} (no Slack account needed). Give Seawall:
   export SLACK_API_URL=http://127.0.0.1:{port}/api/
   export SLACK_BOT_TOKEN={BOT_TOKEN}
@@ -45,7 +55,9 @@ Then, with the same variables set, send what Slack, Alertmanager or Sentry would
   seawall send slash "/incident declare DB down"
   seawall send alert firing HighErrorRate
 People here: {", ".join(f"{u.name} ({uid})" for uid, u in USERS.items())}.
-Channels: {", ".join(f"#{name} ({cid})" for cid, name in CHANNELS.items())}. Ctrl-C stops."""
+Channels: {", ".join(f"#{name} ({cid})" for cid, name in CHANNELS.items())}.
+See it in a browser, and click: http://127.0.0.1:{port}/ (clicks go to Seawall over Socket
+Mode when it is connected, else to {app_url}). Ctrl-C stops."""
 
 
 class _Server(uvicorn.Server):
@@ -54,12 +66,12 @@ class _Server(uvicorn.Server):
         yield
 
 
-async def run_emulator(port: int, echo: Echo) -> int:
+async def run_emulator(port: int, echo: Echo, app_url: str = APP_URL) -> int:
     busy = port_in_use_message(port, "emulator", "--port")
     if busy:
         echo(busy)
         return 2
-    emulator = SlackEmulator(emulator_config())
+    emulator = SlackEmulator(emulator_config(app_url))
     view = TerminalView(emulator, echo)
     server = _Server(uvicorn.Config(emulator.app, host="127.0.0.1", port=port, log_level="warning"))
     stop = asyncio.Event()
@@ -72,7 +84,7 @@ async def run_emulator(port: int, echo: Echo) -> int:
             echo(f"The emulator could not start on port {port}.")
             return 1
         await asyncio.sleep(0.05)
-    echo(settings_to_use(port))
+    echo(settings_to_use(port, app_url))
     ephemerals = asyncio.create_task(view.follow_ephemerals())
     await stop.wait()
     server.should_exit = True

@@ -2,6 +2,9 @@
 
 For `make demo` only: nothing here is used by `serve` or `worker`, and the in-memory Redis
 (fakeredis) exists nowhere else, so production can never fall back to it by accident.
+The emulator's web page lets a newcomer click through everything as Alice, Bob or Carol:
+acknowledge, quarantine (against a pretend HAProxy) with its step-back prompt, and a
+four-eyes change that Bob or Carol approves.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import httpx
 import uvicorn
 from fakeredis import FakeAsyncRedis
 
-from bot.core.config import Settings
+from bot.core.config import FileConfig, Settings
 from bot.core.jobs import InlineJobQueue
 from bot.deps import Deps
-from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
+from bot.emulator import EmulatorConfig, SlackEmulator
 from handlers.app import create_app
+from handlers.emulator_server import USERS
 from handlers.ports import port_in_use_message
+from handlers.sandbox_haproxy import BACKEND, SPARES, PretendHAProxy
 from handlers.sandbox_samples import alertmanager_samples, resolved_sample
 from handlers.terminal import TerminalView
 from handlers.worker import announce, bind_inline_jobs, build_poster
@@ -69,36 +74,64 @@ def sandbox_settings(port: int, emulator_port: int) -> Settings:
     )
 
 
-async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, echo: Echo) -> int:
-    emulator = SlackEmulator(
-        EmulatorConfig(
-            bot_token=TOKEN,
-            channels={CHANNEL: "alerts"},
-            users={"U0DEMO": EmulatedUser(name="you", tz="Europe/Lisbon")},
-            post_message_burst=3,
-        )
+def sandbox_config(haproxy_address: str) -> FileConfig:
+    """Bob and Carol approve changes; the quarantine playbook drives the pretend HAProxy."""
+    return FileConfig.model_validate(
+        {
+            "approvers": {"users": ["U0BOB", "U0CAROL"]},
+            "step_back": {"confirm_delay_seconds": 5},
+            "playbooks": {
+                "quarantine": {
+                    "haproxy_socket": haproxy_address,
+                    "backend": BACKEND,
+                    "spares": list(SPARES),
+                    "drain_seconds": 0,
+                    "debug_hint": "ssh {target} (pretend: this is the sandbox)",
+                }
+            },
+        }
     )
-    view = TerminalView(emulator, echo)
-    settings = sandbox_settings(port, emulator_port)
-    jobs = InlineJobQueue()
-    deps = Deps.connect(settings, redis=FakeAsyncRedis(decode_responses=True), jobs=jobs)
-    bind_inline_jobs(deps, jobs)  # buttons, playbook steps and timers run in this process
-    servers = [_server(emulator.app, emulator_port), _server(create_app(settings, deps), port)]
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
 
+
+async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, echo: Echo) -> int:
     busy = port_in_use_message(port, "sandbox", "--port", "PORT") or port_in_use_message(
         emulator_port, "sandbox", "--emulator-port", "EMULATOR_PORT"
     )
     if busy:
         echo(busy)
         return 2
+    emulator = SlackEmulator(
+        EmulatorConfig(
+            bot_token=TOKEN,
+            channels={CHANNEL: "alerts"},
+            users=USERS,
+            post_message_burst=3,
+            request_url=f"http://127.0.0.1:{port}/slack/events",
+            signing_secret=SIGNING_SECRET,
+        )
+    )
+    view = TerminalView(emulator, echo)
+    settings = sandbox_settings(port, emulator_port)
+    jobs = InlineJobQueue()
+    haproxy = PretendHAProxy()
+    await haproxy.start()
+    deps = Deps.connect(
+        settings,
+        redis=FakeAsyncRedis(decode_responses=True),
+        jobs=jobs,
+        config=sandbox_config(haproxy.address),
+    )
+    bind_inline_jobs(deps, jobs)  # buttons, playbook steps and timers run in this process
+    servers = [_server(emulator.app, emulator_port), _server(create_app(settings, deps), port)]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(s.serve()) for s in servers]
     while not all(s.started for s in servers):
         if any(t.done() for t in tasks):
             echo(f"Could not start: is port {port} or {emulator_port} already in use?")
+            await haproxy.stop()
             return 1
         await asyncio.sleep(0.05)
     ephemerals = asyncio.create_task(view.follow_ephemerals())
@@ -110,6 +143,7 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
         f"http://127.0.0.1:{emulator_port} (no Slack account, in-memory Redis). "
         f"Slack signing secret: {SIGNING_SECRET}"
     )
+    echo(f"See it in a browser, and click: {browser_url(emulator_port)}")
     echo("Sending sample alerts; cards appear below as the emulator receives them.")
     status = await _send_samples(f"http://127.0.0.1:{port}", deps, emulator)
     if exit_after_samples:
@@ -123,7 +157,12 @@ async def run_sandbox(port: int, emulator_port: int, exit_after_samples: bool, e
     beat.cancel()
     ephemerals.cancel()
     await asyncio.gather(poster, beat, ephemerals, *tasks, return_exceptions=True)
+    await haproxy.stop()
     return status
+
+
+def browser_url(emulator_port: int) -> str:
+    return f"http://127.0.0.1:{emulator_port}/"
 
 
 async def _send_samples(base: str, deps: Deps, emulator: SlackEmulator) -> int:
@@ -154,7 +193,11 @@ async def _wait_for(condition: Callable[[], bool], within_s: float = 20.0) -> bo
 
 def _instructions(port: int, emulator_port: int) -> str:
     return f"""
-Sandbox is running. Try, from another terminal:
+Sandbox is running. Open {browser_url(emulator_port)} in a browser: the cards are there, and
+"You are" switches between alice, bob and carol. Click Acknowledge on a card; in the message
+box type /incident quarantine web-3 (then Confirm in the DM with seawall: a pretend HAProxy
+takes web-3 out), or /incident change <what> as alice, then approve it as bob.
+Or, from another terminal:
   curl -s -XPOST http://127.0.0.1:{port}/webhooks/alertmanager \\
     -H 'Authorization: Bearer {WEBHOOK_TOKEN}' -H 'Content-Type: application/json' \\
     -d '{{"version":"4","groupKey":"demo","status":"firing","receiver":"demo",

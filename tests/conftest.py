@@ -20,6 +20,7 @@ from bot.deps import Deps
 from bot.emulator import EmulatedUser, EmulatorConfig, SlackEmulator
 from bot.emulator.sender import SlackSender
 from handlers.app import create_app
+from tests.support.ports import free_port
 from tests.support.postgres import PostgresServer, SlotLab, create_roles
 from tests.support.redis_server import RedisServer
 from tests.support.servers import ServerThread
@@ -117,7 +118,16 @@ def start_stack(
     **settings: Any,
 ) -> SeawallStack:
     """A running Seawall + emulator on `redis_url`; the caller closes it."""
+    seawall_port = free_port()
+    # The app's Request URL and signing secret, as Slack's app config holds them: where the
+    # emulator's browser view sends clicks (tests/integration/emulator/web).
     config_of_emulator = emulator or emulator_config()
+    if config_of_emulator.request_url is None:
+        config_of_emulator = dataclasses.replace(
+            config_of_emulator,
+            request_url=f"http://127.0.0.1:{seawall_port}/slack/events",
+            signing_secret=SIGNING_SECRET,
+        )
     if socket_mode:  # Slack requests arrive over the emulator's WebSocket, not HTTP
         config_of_emulator = dataclasses.replace(config_of_emulator, app_token=APP_TOKEN)
         settings.setdefault("slack_app_token", APP_TOKEN)
@@ -126,7 +136,7 @@ def start_stack(
     emu_server.start()
     config = settings_for(redis_url, f"{emu_server.url}/api/", **settings)
     deps = Deps.connect(config, config=file_config, clock=clock, jobs=jobs)
-    server = ServerThread(create_app(config, deps))
+    server = ServerThread(create_app(config, deps), port=seawall_port)
     server.start()
     sender = SlackSender(
         bot_url=f"{server.url}/slack/events",

@@ -30,14 +30,14 @@ from bot.emulator.models import (
 )
 from bot.emulator.params import ParsedRequest, parse_request
 from bot.emulator.ratelimit import POST_MESSAGE, RateLimiter
-from bot.emulator.response_urls import ResponseUrlResult, respond
+from bot.emulator.response_urls import RESPONSE_URL_PATH, ResponseUrlResult, respond
+from bot.emulator.web.routes import web_routes
 from bot.emulator.web_call import Method, WebCall, error
 from bot.emulator.workspace import Notification, Workspace
 from bot.emulator.workspace_methods import WORKSPACE_METHODS
 
 logger = logging.getLogger(__name__)
 
-RESPONSE_URL_PATH = "/_emulator/response_url/"
 SOCKET_OPEN = "apps.connections.open"
 MessageCallback = Callable[[str, EmulatedMessage, str], None]
 
@@ -61,6 +61,7 @@ class SlackEmulator:
         self._stalls: list[list[Any]] = []  # [method, seconds, calls left]
         self.stalls_started = 0
         self._hooks: dict[str, str] = {}  # incoming webhook path -> channel id; kept by reset()
+        self.version = 0  # grows with every call or change: the browser view polls it
         self.socket = socket_mode.SocketModeHub(
             app_token=self.config.app_token, app_id=self.config.app_id, clock=self.config.clock
         )
@@ -116,6 +117,12 @@ class SlackEmulator:
         """Modals opened with views.open, oldest first."""
         with self._lock:
             return copy.deepcopy(self._ws.views)
+
+    @property
+    def view_triggers(self) -> dict[str, str]:
+        """The trigger_id each view was opened with, by view id."""
+        with self._lock:
+            return dict(self._ws.view_triggers)
 
     def channel_id(self, name: str) -> str | None:
         """The id of the channel called `name` (configured or created), if there is one."""
@@ -188,6 +195,7 @@ class SlackEmulator:
             self._calls.clear()
             self._faults.clear()
             self._limiter = self._new_limiter()
+            self.version += 1
 
     def issue_trigger_id(self) -> str:
         """A trigger_id views.open accepts once, within the trigger TTL (what Slack hands out)."""
@@ -217,37 +225,16 @@ class SlackEmulator:
     ) -> EmulatedMessage:
         """Put a message from a person into a channel (the bot cannot edit it)."""
         with self._lock:
-            channel_id = self._ws.resolve_channel(channel)
-            if channel_id is None:
-                raise KeyError(f"unknown channel {channel!r}")
-            parent = self._ws.thread_parent(channel_id, thread_ts) if thread_ts else None
-            if thread_ts and parent is None:
-                raise KeyError(f"no message {thread_ts} in {channel_id}")
-            message = EmulatedMessage(
-                channel=channel_id,
-                ts=self._ws.next_ts(),
-                text=text,
-                user=user,
-                thread_ts=parent.ts if parent else None,
-            )
-            notes = _frozen([self._ws.add(message)])
-            stored = copy.deepcopy(message)
+            notes = _frozen([self._ws.post_as_person(channel, user, text, thread_ts)])
+            self.version += 1
         self._notify(notes)
-        return stored
+        return copy.deepcopy(notes[0].message)
 
     def set_reaction(self, channel: str, ts: str, name: str, user: str, *, present: bool) -> None:
         """Add or remove a person's reaction, as Slack does before sending reaction events."""
         with self._lock:
-            message = self._ws.find(channel, ts)
-            if message is None:
-                return
-            users = message.reactions.setdefault(name, [])
-            if present and user not in users:
-                users.append(user)
-            elif not present and user in users:
-                users.remove(user)
-            if not users:
-                del message.reactions[name]
+            if self._ws.set_reaction(channel, ts, name, user, present=present):
+                self.version += 1
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -262,6 +249,7 @@ class SlackEmulator:
             ),
             WebSocketRoute(socket_mode.PATH, self.socket.endpoint),
             *inspection_routes(self),
+            *web_routes(self),
         ]
 
     def _notify(self, notifications: list[Notification]) -> None:
@@ -304,6 +292,7 @@ class SlackEmulator:
                     at=self.config.wall_clock(),
                 )
             )
+            self.version += 1
             notes = _frozen(answer.notifications)
         self._notify(notes)
         headers = {} if answer.retry_after is None else {"Retry-After": str(answer.retry_after)}
@@ -399,6 +388,7 @@ class SlackEmulator:
     def _record_plain(self, method: str, params: dict[str, Any], status: int, body: str) -> None:
         """Record a call answered in plain text (response_url, incoming webhook); lock held."""
         response = {"ok": status == 200, "body": body}
+        self.version += 1
         self._calls.append(
             RecordedCall(
                 method, copy.deepcopy(params), None, status, response, self.config.wall_clock()

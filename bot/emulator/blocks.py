@@ -242,6 +242,7 @@ _BLOCK_CHECKS: dict[str, Callable[[_Checker, dict[str, Any], str], None]] = {
     "file": _no_checks,
     "video": _no_checks,
 }
+BLOCK_TYPES = frozenset(_BLOCK_CHECKS)  # every block type Slack (and so the emulator) accepts
 
 
 def _check_blocks(c: _Checker, blocks: object, pointer: str, max_blocks: int) -> None:

@@ -69,6 +69,11 @@ class EmulatorConfig:
     bot_id: str = "B0SEAWALLBOT"
     bot_name: str = "seawall"
     app_id: str = "A0SEAWALL"
+    # The app's Request URL and signing secret, as on Slack's app config page: where the
+    # browser view sends clicks, commands and reactions (over Socket Mode instead while the
+    # app holds a connection). None: the browser view can show but not act.
+    request_url: str | None = None
+    signing_secret: str | None = None
     channels: dict[str, str] = field(default_factory=lambda: {"C0ALERTS": "alerts"})
     users: dict[str, EmulatedUser] = field(default_factory=dict)
     # User groups (S… ids) and their members' user ids, for usergroups.users.list.

@@ -10,6 +10,8 @@ from bot.emulator.models import EmulatedMessage, EphemeralMessage, ResponseUrl
 from bot.emulator.web_call import blocks_of, content_error
 from bot.emulator.workspace import Notification, Workspace
 
+RESPONSE_URL_PATH = "/_emulator/response_url/"
+
 
 @dataclass
 class ResponseUrlResult:

@@ -13,11 +13,12 @@ import secrets
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from bot.emulator.app import RESPONSE_URL_PATH, SlackEmulator
+from bot.emulator.config import EmulatorConfig
+from bot.emulator.models import EmulatedMessage
 from bot.emulator.payloads import (
     SignedRequest,
     TeamInfo,
@@ -30,6 +31,31 @@ from bot.emulator.payloads import (
     iter_elements,
     new_event_id,
 )
+from bot.emulator.response_urls import RESPONSE_URL_PATH, ResponseUrlResult
+from bot.emulator.socket_mode import SocketModeHub
+
+
+class InProcessEmulator(Protocol):
+    """What SlackSender uses of an emulator in the same process (app.py's SlackEmulator),
+    named here so that this module does not import app.py: the emulator's browser view
+    sends its clicks through SlackSender, and app.py serves that view."""
+
+    config: EmulatorConfig
+    socket: SocketModeHub
+
+    @property
+    def views(self) -> list[dict[str, Any]]: ...
+    def channel_name(self, channel_id: str) -> str: ...
+    def issue_trigger_id(self) -> str: ...
+    def issue_response_url(
+        self, base_url: str, channel: str, user: str, message_ts: str | None = None
+    ) -> str: ...
+    def slack_message(self, channel_id: str, ts: str) -> dict[str, Any] | None: ...
+    def message(self, channel_id: str, ts: str) -> EmulatedMessage | None: ...
+    def post_to_response_url(self, url: str, body: bytes) -> ResponseUrlResult: ...
+    def set_reaction(
+        self, channel: str, ts: str, name: str, user: str, *, present: bool
+    ) -> None: ...
 
 
 class SlackSender:
@@ -40,7 +66,7 @@ class SlackSender:
         bot_url: str,
         signing_secret: str,
         emulator_url: str | None = None,
-        emulator: SlackEmulator | None = None,
+        emulator: InProcessEmulator | None = None,
         clock: Callable[[], float] = time.time,
         team: TeamInfo | None = None,
         timeout: float = 10.0,
@@ -147,8 +173,11 @@ class SlackSender:
         *,
         timestamp: int | None = None,
         signing_secret: str | None = None,
+        trigger_id: str | None = None,
         **extra: object,
     ) -> httpx.Response:
+        """Run a slash command; `trigger_id` is one issued beforehand (else a fresh one), so
+        the caller can tell which modal the command opens."""
         response_url = self.issue_response_url(channel_id, user_id, None)
         request = build_slash_command(
             signing_secret=signing_secret or self.signing_secret,
@@ -160,7 +189,7 @@ class SlackSender:
             channel_id=channel_id,
             channel_name=self._channel_name(channel_id),
             response_url=response_url,
-            trigger_id=self.issue_trigger_id(),
+            trigger_id=trigger_id or self.issue_trigger_id(),
             timestamp=self._timestamp(timestamp),
             extra=extra,
         )
@@ -193,9 +222,11 @@ class SlackSender:
         *,
         timestamp: int | None = None,
         signing_secret: str | None = None,
+        trigger_id: str | None = None,
         **extra: Any,
     ) -> httpx.Response:
-        """Click the button `action_id` on a message; block_id and label come from the message."""
+        """Click the button `action_id` on a message; block_id and label come from the message.
+        `extra` replaces payload fields (e.g. `actions` for a checkbox or an overflow)."""
         message = self.stored_message(channel_id, message_ts)
         found = _find_button(message, action_id)
         button_text = action_id
@@ -218,7 +249,7 @@ class SlackSender:
             button_text=button_text,
             message=message,
             response_url=self.issue_response_url(channel_id, user_id, message_ts),
-            trigger_id=self.issue_trigger_id(),
+            trigger_id=trigger_id or self.issue_trigger_id(),
             timestamp=self._timestamp(timestamp),
             extra=extra,
         )
@@ -233,11 +264,13 @@ class SlackSender:
         *,
         timestamp: int | None = None,
         signing_secret: str | None = None,
+        view: dict[str, Any] | None = None,
         **extra: Any,
     ) -> httpx.Response:
-        """Submit a modal; reuses the last view opened with this callback_id when there is one."""
-        opened = None
-        if self.emulator is not None:
+        """Submit a modal: `view` as it was opened, else the last view opened with this
+        callback_id when there is one."""
+        opened = view
+        if opened is None and self.emulator is not None:
             matching = [v for v in self.emulator.views if v.get("callback_id") == callback_id]
             opened = matching[-1] if matching else None
         request = build_view_submission(
@@ -325,7 +358,7 @@ class SlackSender:
         return self._send(request)
 
 
-def _team_of(emulator: SlackEmulator | None) -> TeamInfo:
+def _team_of(emulator: InProcessEmulator | None) -> TeamInfo:
     if emulator is None:
         return TeamInfo()
     cfg = emulator.config

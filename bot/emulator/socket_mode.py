@@ -145,6 +145,12 @@ class SocketModeHub:
                 raise NotConnected(f"no Socket Mode connection #{count} within {timeout} s")
             time.sleep(0.02)
 
+    @property
+    def connected(self) -> bool:
+        """Whether an app holds a connection now (Slack then sends it everything this way)."""
+        with self._lock:
+            return bool(self._connections)
+
     def send(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Push an envelope to the app and return its ack (raises NoAck after 3 s)."""
         with self._lock:

@@ -31,6 +31,7 @@ class Workspace:
     index: dict[tuple[str, str], EmulatedMessage] = field(default_factory=dict)
     ephemerals: list[EphemeralMessage] = field(default_factory=list)
     views: list[dict[str, Any]] = field(default_factory=list)
+    view_triggers: dict[str, str] = field(default_factory=dict)  # view id -> its trigger_id
     triggers: dict[str, float] = field(default_factory=dict)
     used_triggers: set[str] = field(default_factory=set)
     response_urls: dict[str, ResponseUrl] = field(default_factory=dict)
@@ -101,6 +102,39 @@ class Workspace:
         parent = self.index[(message.channel, message.thread_ts)]
         parent.replies.append(message)
         return Notification(message.channel, message, "reply")
+
+    def post_as_person(
+        self, channel: str, user: str, text: str, thread_ts: str | None
+    ) -> Notification:
+        """A person's message; KeyError when the channel or the thread is unknown."""
+        channel_id = self.resolve_channel(channel)
+        if channel_id is None:
+            raise KeyError(f"unknown channel {channel!r}")
+        parent = self.thread_parent(channel_id, thread_ts) if thread_ts else None
+        if thread_ts and parent is None:
+            raise KeyError(f"no message {thread_ts} in {channel_id}")
+        message = EmulatedMessage(
+            channel=channel_id,
+            ts=self.next_ts(),
+            text=text,
+            user=user,
+            thread_ts=parent.ts if parent else None,
+        )
+        return self.add(message)
+
+    def set_reaction(self, channel: str, ts: str, name: str, user: str, *, present: bool) -> bool:
+        """Add or remove a person's reaction; False when there is no such message."""
+        message = self.find(channel, ts)
+        if message is None:
+            return False
+        users = message.reactions.setdefault(name, [])
+        if present and user not in users:
+            users.append(user)
+        elif not present and user in users:
+            users.remove(user)
+        if not users:
+            del message.reactions[name]
+        return True
 
     def thread_parent(self, channel: str, thread_ts: str) -> EmulatedMessage | None:
         """The top-level message a reply should attach to; a reply's ts means its parent."""

@@ -170,6 +170,8 @@ def views_open(call: WebCall) -> Response:
         "bot_id": ws.config.bot_id,
     }
     ws.views.append(opened)
+    # Slack shows a modal to whoever's click or command issued the trigger_id.
+    ws.view_triggers[view_id] = call.text_param("trigger_id") or ""
     return {"ok": True, "view": opened}
 
 

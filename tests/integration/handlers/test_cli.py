@@ -134,18 +134,20 @@ def test_serve_refuses_to_start_without_settings() -> None:
 
 
 def test_sandbox_shows_sample_cards_without_slack_or_redis() -> None:
+    emulator_port = free_port()
     result = run(
         [
             "sandbox",
             "--port",
             str(free_port()),
             "--emulator-port",
-            str(free_port()),
+            str(emulator_port),
             "--exit-after-samples",
         ],
         env={},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+    assert f"See it in a browser, and click: http://127.0.0.1:{emulator_port}/" in result.stdout
     assert result.stdout.count("new card") == 3
     assert "RESOLVED · REPLICATIONSLOTLAG" in result.stdout.upper()
     assert "thread reply" in result.stdout

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.ports import free_port
@@ -180,6 +181,7 @@ def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
 
     assert send("alert", "firing", "HighErrorRate").startswith("HTTP 200")
     emulator.wait_for(r"#alerts · new card[\s\S]*FIRING · critical · HighErrorRate")
+    acknowledge_in_the_browser_view(emulator, emulator_port)
     assert "declared a *SEV2* incident" in send("slash", "/incident declare DB down")
     emulator.wait_for(r"#inc-\d{8}-db-down · new card")
     run.wait_for(r"job incident_pin done in [\d.]+ s \(key incident_pin:")
@@ -187,6 +189,25 @@ def test_the_real_stack_runs_against_the_emulator_as_the_readme_says(
     assert "will be unused" not in log  # Bolt's token warning, silenced
     assert "Job<" not in log  # saq's whole-job dumps stay out of INFO
     assert "retry handler found" not in log
+
+
+def acknowledge_in_the_browser_view(emulator: Child, port: int) -> None:
+    """The page the emulator printed shows the card, and its Acknowledge button (a form
+    post, as a browser without JavaScript sends it) reaches Seawall: `seawall run` took the
+    printed SLACK_APP_TOKEN, so over Socket Mode."""
+    base = f"http://127.0.0.1:{port}"
+    emulator.wait_for(re.escape(f"See it in a browser, and click: {base}/"))
+    assert "HighErrorRate" in httpx.get(f"{base}/?as=U0ALICE").text
+    [card] = httpx.get(f"{base}/_emulator/channels/C0ALERTS/messages").json()
+    place = next(
+        f"{i}.{j}"
+        for i, block in enumerate(card["blocks"])
+        for j, element in enumerate(block.get("elements", []))
+        if element.get("action_id") == "card.ack"
+    )
+    form = {"as": "U0ALICE", "where": f"m:C0ALERTS:{card['ts']}", "el": place}
+    assert httpx.post(f"{base}/_web/act", data=form).status_code == 303
+    emulator.wait_for(r"#alerts · card updated[\s\S]*Acknowledged by @alice")
 
 
 def test_the_sandbox_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
