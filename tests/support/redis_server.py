@@ -101,11 +101,16 @@ def let_time_pass(client: redis.Redis, seconds: float) -> None:
             client.pexpire(key, ttl_ms - int(seconds * 1000))
 
 
+# Bookkeeping, not state: running workers rewrite their heartbeat every few seconds, and every
+# acknowledged request rewrites the replication marker (bot/core/replication.py).
+BOOKKEEPING = frozenset({keys.WORKERS, keys.REPLICATION_MARKER})
+
+
 def state_keys(client: redis.Redis) -> list[Any]:
-    """Every seawall:* key that holds state a request could have changed: all of them but the
-    workers' heartbeat, which running workers rewrite on their own every few seconds."""
+    """Every seawall:* key that holds state a request could have changed: all of them but
+    BOOKKEEPING."""
     return sorted(
         key
         for key in client.scan_iter(match="seawall:*", count=1000)
-        if (key.decode() if isinstance(key, bytes) else key) != keys.WORKERS
+        if (key.decode() if isinstance(key, bytes) else key) not in BOOKKEEPING
     )
