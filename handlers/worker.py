@@ -43,6 +43,7 @@ def build_poster(deps: Deps) -> OutboundPoster:
         deps.clock,
         deps.metrics,
         post_interval_s=deps.settings.seawall_post_interval,
+        replicas=deps.replicas,
     )
 
 

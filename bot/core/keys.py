@@ -143,7 +143,7 @@ CARD_ACTION_GUARD_TTL_S = 30
 # Slack's answer being recorded: "<kind> <epoch ms>" written, and confirmed on a replica,
 # before chat.postMessage; deleted once the message's ts is recorded (or Slack refused).
 # A poster that finds it looks the message up in Slack (its metadata names the card) instead
-# of posting a second copy (bot/poster_intents.py). TTL POSTING_TTL_S: far longer than any
+# of posting a second copy (bot/post_intents.py). TTL POSTING_TTL_S: far longer than any
 # post takes; a card that is never posted again needs it no longer.
 def card_posting(card_id: str) -> str:
     return f"{PREFIX}:card:{{{card_id}}}:posting"

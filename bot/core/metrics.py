@@ -62,6 +62,12 @@ class Metrics:
         )
         self.cards_posted = Counter("seawall_cards_posted", "Cards posted to Slack", registry=r)
         self.cards_updated = Counter("seawall_cards_updated", "Card updates sent", registry=r)
+        self.posts_found = Counter(
+            "seawall_posts_found_in_slack",
+            "Posts whose answer was never recorded (a timeout, a failover) found in Slack and "
+            "adopted instead of being posted twice",
+            registry=r,
+        )
         self.thread_replies = Counter(
             "seawall_thread_replies_posted", "Thread replies posted", registry=r
         )

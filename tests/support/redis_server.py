@@ -41,9 +41,14 @@ class RedisServer(ChildProcess):
     not_ready = "did not answer PING on port {port}"
 
     def __init__(
-        self, workdir: Path, port: int | None = None, executable: str = "redis-server"
+        self,
+        workdir: Path,
+        port: int | None = None,
+        executable: str = "redis-server",
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         super().__init__(workdir, port, executable, "redis-server.log")
+        self.extra_args = extra_args  # e.g. ("--replicaof", host, port) for a replica
 
     @property
     def url(self) -> str:
@@ -67,6 +72,7 @@ class RedisServer(ChildProcess):
             "--dir", str(self.workdir),
             "--daemonize", "no",
             "--logfile", "",
+            *self.extra_args,
         ]  # fmt: skip
 
     def _is_ready(self, proc: subprocess.Popen[bytes]) -> bool:
