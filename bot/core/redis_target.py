@@ -62,6 +62,11 @@ class RedisTarget:
             return f"Sentinel master {self.master!r} via {where}"
         return shown_url(self.url)
 
+    def url_password(self) -> str | None:
+        """The data nodes' password (REDIS_URL's), for asking a replica directly."""
+        password = parse_url(self.url).get("password")
+        return str(password) if password else None
+
     def client(self, *, decode_responses: bool = True, for_jobs: bool = False) -> aioredis.Redis:
         """A new client (its own connection pool); the caller closes it.
 

@@ -69,9 +69,9 @@ class RetryingSender:
             self._turn += 1
             return self.urls[self._turn % len(self.urls)]
 
-    def send_once(self, delivery: Delivery) -> int:
-        """One try; its answer is recorded on the delivery."""
-        url = self._next_url()
+    def send_once(self, delivery: Delivery, url: str | None = None) -> int:
+        """One try (to `url`, or the next web process in turn); its answer is recorded."""
+        url = url or self._next_url()
         try:
             response = self._client().post(
                 f"{url}/webhooks/alertmanager", content=delivery.body, headers=self.headers
@@ -84,17 +84,18 @@ class RetryingSender:
         delivery.answered_by.append(url)
         return status
 
-    def _until_acknowledged(self, delivery: Delivery) -> None:
+    def _until_acknowledged(self, delivery: Delivery, url: str | None) -> None:
         deadline = time.monotonic() + self.give_up_s
         backoff = FIRST_BACKOFF_S
-        while not 200 <= self.send_once(delivery) < 300 and time.monotonic() < deadline:
+        while not 200 <= self.send_once(delivery, url) < 300 and time.monotonic() < deadline:
             time.sleep(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
 
-    def submit(self, deliveries: Iterable[Delivery]) -> None:
-        """Send in the background until each is acknowledged (or give_up_s passes)."""
+    def submit(self, deliveries: Iterable[Delivery], url: str | None = None) -> None:
+        """Send in the background until each is acknowledged (or give_up_s passes), to `url`
+        only or to every web process in turn."""
         for delivery in deliveries:
-            self._futures.append(self._pool.submit(self._until_acknowledged, delivery))
+            self._futures.append(self._pool.submit(self._until_acknowledged, delivery, url))
 
     def wait(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -117,16 +117,17 @@ class RedisWithSentinels:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = Path(workdir)
+        # A full sync normally waits 5 s for more replicas to share it (diskless sync delay).
+        quick_sync = ("--repl-diskless-sync-delay", "0")
         self.servers = [
-            RedisServer(self.workdir / "redis-a"),
-            RedisServer(self.workdir / "redis-b"),
+            RedisServer(self.workdir / f"redis-{name}", extra_args=quick_sync) for name in "ab"
         ]
         self.sentinels: list[SentinelServer] = []
 
     def start(self) -> None:
         first, second = self.servers
         first.start()
-        second.extra_args = ("--replicaof", HOST, str(first.port))
+        second.extra_args = (*second.extra_args, "--replicaof", HOST, str(first.port))
         second.start()
         wait_until(lambda: self.online_replicas(first) == 1, timeout=10, what="the replica in sync")
         self.sentinels = [
@@ -134,6 +135,7 @@ class RedisWithSentinels:
         ]
         for sentinel in self.sentinels:
             sentinel.start()
+        # Sentinels find each other through hello messages, sent every 2 s.
         wait_until(self._sentinels_agree, timeout=20, interval=0.1, what="Sentinels to meet")
 
     def _sentinels_agree(self) -> bool:

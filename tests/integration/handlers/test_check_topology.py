@@ -1,0 +1,80 @@
+"""`seawall check` against Redis with a replica and three Sentinels: it names what it found
+(primary, replica, each Sentinel, persistence, what a webhook waits for) and warns about
+what would make a failover lose state."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.emulator import SlackEmulator
+from tests.conftest import emulator_config
+from tests.integration.handlers.test_cli import run
+from tests.support.sentinel import RedisWithSentinels
+from tests.support.servers import ServerThread
+from tests.support.stack import ALERTMANAGER_TOKEN, BOT_TOKEN, CHANNEL, SIGNING_SECRET
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[tuple[dict[str, str], RedisWithSentinels]]:
+    topology = RedisWithSentinels(tmp_path)
+    emulator = ServerThread(SlackEmulator(emulator_config()).app)
+    try:
+        topology.start()
+        emulator.start()
+        yield (
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": f"{emulator.url}/api/",
+                "SEAWALL_CHANNEL": CHANNEL,
+                "ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN,
+                **topology.env(),
+            },
+            topology,
+        )
+    finally:
+        emulator.stop()
+        topology.stop()
+
+
+def test_check_reports_the_primary_its_replica_and_every_sentinel(
+    env: tuple[dict[str, str], RedisWithSentinels],
+) -> None:
+    settings, topology = env
+    result = run(["check"], env=settings)
+    assert result.returncode == 0, result.stdout + result.stderr
+    primary, replica = topology.servers
+    lines = result.stdout.splitlines()
+    assert f"· Redis primary 127.0.0.1:{primary.port} (Sentinel master 'seawall'): " in "\n".join(
+        lines
+    )
+    assert any(
+        line.startswith(f"· Redis replica 127.0.0.1:{replica.port}: online") for line in lines
+    )
+    for sentinel in topology.sentinels:
+        assert (
+            f"· Sentinel 127.0.0.1:{sentinel.port}: names 127.0.0.1:{primary.port} as primary "
+            "(knows 2 other Sentinels, quorum 2)"
+        ) in lines
+    assert "· Webhooks are answered 200 once a replica holds them (WAIT, up to 500 ms)" in lines
+    assert "Redis Sentinel master 'seawall' via 127.0.0.1:" in result.stdout
+
+
+def test_check_warns_when_the_replica_is_gone_and_when_wait_is_off(
+    env: tuple[dict[str, str], RedisWithSentinels],
+) -> None:
+    settings, topology = env
+    off = run(["check"], env=settings | {"SEAWALL_REPLICA_WAIT_MS": "0"})
+    assert (
+        "⚠ SEAWALL_REPLICA_WAIT_MS is 0: webhooks are acknowledged before a replica" in off.stdout
+    )
+    topology.cut_replication()
+    gone = run(["check"], env=settings)
+    assert gone.returncode == 0  # a warning: Seawall still works
+    assert "· Redis replicas: none" in gone.stdout
+    assert "⚠ Sentinel is configured but the primary has no replica online" in gone.stdout
