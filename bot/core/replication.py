@@ -138,7 +138,7 @@ class Pinned:
             pipe.set(keys.REPLICATION_MARKER, "1", px=keys.REPLICATION_MARKER_TTL_MS)
             pipe.info("replication")
             _, info = await pipe.execute()
-        online = _online_replicas(info)
+        online = online_replicas(info)
         required = policy.required(str(info.get("master_replid", "")), online)
         if required == 0:
             policy.record("alone", time.perf_counter() - started)
@@ -169,7 +169,8 @@ class Pinned:
             )
 
 
-def _online_replicas(info: dict[str, Any]) -> int:
+def online_replicas(info: dict[str, Any]) -> int:
+    """Replicas in INFO replication's answer whose link is up (state=online)."""
     replicas = (value for name, value in info.items() if name.startswith("slave"))
     return sum(1 for r in replicas if isinstance(r, dict) and r.get("state") == "online")
 

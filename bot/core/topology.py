@@ -18,6 +18,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError, ResponseError
 
+from bot.core.health import NO_REPLICA
 from bot.core.redis_target import RedisTarget
 
 PROBE_TIMEOUT_S = 1.0
@@ -79,12 +80,7 @@ class Topology:
         found = []
         online = [r for r in self.replicas if r.state == "online"]
         if target.uses_sentinel and not online:
-            found.append(
-                "Sentinel is configured but the primary has no replica online: a failover has "
-                "nothing to promote, and once the replica has been gone a minute webhooks are "
-                "acknowledged with one copy (until then they are answered 503). Start the "
-                "replica (replicaof the primary) and check its link (INFO replication)."
-            )
+            found.append(NO_REPLICA)
         if online and wait_ms == 0:
             found.append(
                 "SEAWALL_REPLICA_WAIT_MS is 0: webhooks are acknowledged before a replica has "

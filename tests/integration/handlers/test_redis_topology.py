@@ -1,6 +1,6 @@
-"""`seawall check` against Redis with a replica and three Sentinels: it names what it found
-(primary, replica, each Sentinel, persistence, what a webhook waits for) and warns about
-what would make a failover lose state."""
+"""`seawall check` and /readyz against Redis with a replica and three Sentinels: check names
+what it found (primary, replica, each Sentinel, persistence, what a webhook waits for), and
+both warn about what would make a failover lose state."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.health import NO_REPLICA
 from bot.emulator import SlackEmulator
-from tests.conftest import emulator_config
+from tests.conftest import emulator_config, start_stack
 from tests.integration.handlers.test_cli import run
 from tests.support.sentinel import RedisWithSentinels
 from tests.support.servers import ServerThread
@@ -77,4 +78,26 @@ def test_check_warns_when_the_replica_is_gone_and_when_wait_is_off(
     gone = run(["check"], env=settings)
     assert gone.returncode == 0  # a warning: Seawall still works
     assert "· Redis replicas: none" in gone.stdout
-    assert "⚠ Sentinel is configured but the primary has no replica online" in gone.stdout
+    assert "⚠ Sentinel is configured but the Redis primary has no replica online" in gone.stdout
+
+
+def test_readyz_warns_when_the_replica_is_gone_but_stays_ready(
+    env: tuple[dict[str, str], RedisWithSentinels],
+) -> None:
+    settings, topology = env
+    sentinels = settings["REDIS_SENTINELS"]
+    stack = start_stack(
+        "redis://127.0.0.1:1/0",  # ignored: the Sentinels name the primary
+        redis_sentinels=sentinels,
+        redis_sentinel_master=settings["REDIS_SENTINEL_MASTER"],
+        worker=False,
+        poster=False,
+    )
+    try:
+        assert NO_REPLICA not in stack.http.get(f"{stack.url}/readyz").json()["warnings"]
+        topology.cut_replication()
+        answer = stack.http.get(f"{stack.url}/readyz")
+        assert answer.status_code == 200
+        assert NO_REPLICA in answer.json()["warnings"]
+    finally:
+        stack.close()
