@@ -6,6 +6,9 @@ revision, outbox). A worker runs beside it, posting cards at Slack's pace, as in
 Beside it, in the same run, on the same server and port: GET /healthz, the hello-world
 ceiling of this process on this machine, and deliveries Seawall has already applied
 (answered from the dedup key). Each row is bounded by a request count and a time limit.
+
+Then the cost of "acknowledged means replicated": the same deliveries into Redis with a
+replica and Sentinels, WAIT on and off (bench/cluster.py), one web process behind HAProxy.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ import statistics
 from dataclasses import dataclass
 
 from bench import http_load
+from bench.cluster import BenchCluster
 from bench.procstat import cpu_seconds
 from bench.stack import WEBHOOK_TOKEN, BenchStack, start_stack
 from tests.fixtures.alertmanager_payloads import group_payload
 
 LEVELS = (1, 8, 32)
+REPLICATED_LEVELS = (1, 8, 32)
 GROUPS = 250  # cards per level; each later delivery of a group updates its card
 ROUNDS = 20  # deliveries per group at most; alert counts differ per round, so none repeat
 SECONDS = 6.0  # per row
@@ -42,7 +47,7 @@ class Row:
         return 1000 * self.web_cpu_s / self.load.count if self.load.count else float("nan")
 
 
-def deliveries(level: int, seed: int) -> tuple[list[bytes], list[int]]:
+def deliveries(level: int, seed: int, prefix: str = "Ingest") -> tuple[list[bytes], list[int]]:
     """GROUPS x ROUNDS distinct deliveries (round-major: every card exists after round 0)."""
     host = "127.0.0.1"
     headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -53,7 +58,7 @@ def deliveries(level: int, seed: int) -> tuple[list[bytes], list[int]]:
         for g in range(GROUPS):
             alerts = 1 + (offsets[g] + r) % 20  # uniform over 1..20, distinct per round
             body = group_payload(
-                f"Ingest{level}x{g:03d}", alerts=alerts, extra_labels={"team": "bench"}
+                f"{prefix}{level}x{g:03d}", alerts=alerts, extra_labels={"team": "bench"}
             )
             requests.append(http_load.post_json(WEBHOOK_PATH, host, body, headers))
             sizes.append(alerts)
@@ -64,16 +69,27 @@ async def measure_row(
     stack: BenchStack, name: str, clients: int, requests: list[bytes], sizes: list[int], cap: int
 ) -> Row:
     assert stack.web is not None
-    pid = stack.web.pid
-    before = cpu_seconds(pid)
+    return await measure(stack.web_port, [stack.web.pid], name, clients, requests, sizes, cap)
+
+
+async def measure(
+    port: int,
+    pids: list[int],
+    name: str,
+    clients: int,
+    requests: list[bytes],
+    sizes: list[int],
+    cap: int,
+) -> Row:
+    before = sum(cpu_seconds(pid) for pid in pids)
     load = await http_load.run(
-        stack.web_port,
+        port,
         lambda i: requests[i % len(requests)],
         clients=clients,
         total=cap,
         seconds=SECONDS,
     )
-    cpu = cpu_seconds(pid) - before
+    cpu = sum(cpu_seconds(pid) for pid in pids) - before
     alerts = sum(sizes[i % len(sizes)] for i in range(load.count))
     return Row(name, clients, load, alerts, cpu)
 
@@ -95,6 +111,39 @@ async def run_levels(stack: BenchStack) -> list[Row]:
         rows.append(
             await measure_row(stack, DUPLICATE, clients, applied, applied_sizes, WEBHOOK_MAX)
         )
+    return rows
+
+
+async def replicated_levels(cluster: BenchCluster, wait_ms: str) -> list[Row]:
+    """New deliveries into one web process behind HAProxy, Redis with a replica."""
+    hello = [http_load.get("/healthz", "127.0.0.1")]
+    label = f"webhook, new, WAIT {'off' if wait_ms == '0' else 'on'}"
+    rows = []
+    for clients in REPLICATED_LEVELS:
+        requests, sizes = deliveries(clients, seed=clients, prefix=f"Replicated{wait_ms}x")
+        await http_load.run(cluster.port, lambda i: hello[0], clients=clients, total=50, seconds=5)
+        rows.append(
+            await measure(cluster.port, cluster.web_pids, HELLO, clients, hello, [0], HELLO_MAX)
+        )
+        rows.append(
+            await measure(
+                cluster.port, cluster.web_pids, label, clients, requests, sizes, WEBHOOK_MAX
+            )
+        )
+    return rows
+
+
+def replicated_rows() -> dict[str, list[Row]]:
+    """WAIT on and off against the same Redis primary + replica, in the same minute."""
+    cluster = BenchCluster()
+    rows: dict[str, list[Row]] = {}
+    try:
+        cluster.start()
+        for wait_ms in ("500", "0"):
+            cluster.configure(webs=1, workers=1, SEAWALL_REPLICA_WAIT_MS=wait_ms)
+            rows[wait_ms] = asyncio.run(replicated_levels(cluster, wait_ms))
+    finally:
+        cluster.close()
     return rows
 
 
@@ -134,7 +183,25 @@ def main() -> dict[str, object]:
         f"best sustained: {best:.0f} new deliveries/s. web CPU: share of one core the web process"
         " used (it is one process: 100% is its ceiling); CPU ms/req: its CPU time per request."
     )
-    return {"rows": rows, "best_deliveries_per_s": best}
+    replicated = replicated_rows()
+    print(
+        "\nThe same with a replica (primary + replica + 3 Sentinels), one `seawall serve` behind"
+        " HAProxy: WAIT on (SEAWALL_REPLICA_WAIT_MS=500, a 200 only once the replica has the"
+        " delivery) and off (=0), same Redis, same minute"
+    )
+    print(table(replicated["500"]))
+    print(table(replicated["0"]).split("\n", 1)[1])
+    on = {r.clients: r for r in replicated["500"] if r.name != HELLO}
+    off = {r.clients: r for r in replicated["0"] if r.name != HELLO}
+    for clients in REPLICATED_LEVELS:
+        extra = median_ms(on[clients]) - median_ms(off[clients])
+        ratio = on[clients].load.per_second / off[clients].load.per_second
+        print(f"WAIT at {clients:>2} clients: p50 {extra:+.2f} ms, {ratio:.0%} of the throughput")
+    return {"rows": rows, "best_deliveries_per_s": best, "replicated": replicated}
+
+
+def median_ms(row: Row) -> float:
+    return statistics.median(row.load.latencies_ms)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from bot.core import keys
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.redis_primitives import REDIS_ERRORS as REDIS_ERRORS
-from bot.core.redis_primitives import Primitives
+from bot.core.redis_primitives import Primitives, retry_after_watch
 from bot.core.redis_target import RedisTarget
 from bot.core.retention import Retention
 from bot.models.card import CARD_SCHEMA_VERSION, ThreadReply, TriageCard
@@ -179,7 +179,8 @@ class Store(Primitives):
                             pipe.set(dedup_key, "1", ex=dedup_ttl_s)
                         await pipe.execute()
                         return MutationResult(card=card, changed=True)
-                    except WatchError:
+                    except WatchError as exc:
+                        retry_after_watch(exc)
                         continue
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc

@@ -49,8 +49,8 @@ class Metrics:
         self.replica_waits = Counter(
             "seawall_redis_replica_waits",
             "Writes Seawall confirmed before acknowledging them, by outcome: replicated, alone "
-            "(the primary has no replica to wait for), timeout / no_replica / reconnected "
-            "(refused: the sender retries)",
+            "(the primary has no replica to wait for), timeout / no_replica / reconnected / "
+            "refused (not confirmed: the sender retries)",
             ["outcome"],
             registry=r,
         )

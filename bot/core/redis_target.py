@@ -16,10 +16,12 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import parse_url
+from redis.asyncio.connection import Connection, SSLConnection, parse_url
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError
 
 from bot.core.config import Settings
 
@@ -79,6 +81,9 @@ class RedisTarget:
         if not for_jobs:
             options |= {"socket_timeout": REPLY_TIMEOUT_S, "health_check_interval": HEALTH_CHECK_S}
         if not self.uses_sentinel:
+            scheme = urlsplit(self.url).scheme
+            if scheme in ("redis", "rediss"):
+                options["connection_class"] = PrimaryOnlySSL if scheme == "rediss" else PrimaryOnly
             return aioredis.Redis.from_url(self.url, **options)
         assert self.master is not None
         sentinel = Sentinel(
@@ -94,6 +99,27 @@ class RedisTarget:
         )
         client: aioredis.Redis = sentinel.master_for(self.master)
         return client
+
+
+class PrimaryOnly(Connection):  # type: ignore[misc]  # redis-py is untyped here
+    """A connection to REDIS_URL, whose host may become a replica in a failover (a managed
+    Redis moves its endpoint's name to the new primary). A READONLY answer means exactly that:
+    drop the connection, so the next command resolves the name again, and raise a connection
+    error (a webhook answers 503 and the sender retries) rather than an unexpected one.
+    Sentinel's own connections do the same (redis.asyncio.sentinel)."""
+
+    async def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().read_response(*args, **kwargs)
+        except ReadOnlyError:
+            await self.disconnect()
+            raise RedisConnectionError(
+                "this Redis server is a replica now (a failover?); reconnecting"
+            ) from None
+
+
+class PrimaryOnlySSL(PrimaryOnly, SSLConnection):  # type: ignore[misc]
+    pass
 
 
 def _credentials(url: str) -> dict[str, Any]:

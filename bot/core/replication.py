@@ -25,12 +25,14 @@ from __future__ import annotations
 import contextlib
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection, ConnectionPool
+from redis.exceptions import ResponseError
 
 from bot.core import keys
 from bot.core.errors import StoreUnavailable
@@ -41,6 +43,7 @@ from bot.core.metrics import Metrics
 # primary that lost its replica link and then died loses acknowledged writes.
 GRACE_S = 60.0
 MAX_PRIMARIES_REMEMBERED = 16
+MAX_CLIENTS_KEPT = 256  # more than the connections one process keeps open
 
 
 class NotReplicated(StoreUnavailable):
@@ -72,6 +75,9 @@ class ReplicaWait:
         # master_replid -> {replica count: when this process last saw that many online}.
         # A promoted replica gets a new replid, so a new primary starts with no history.
         self._seen: dict[str, dict[int, float]] = {}
+        # A client per pooled connection, kept while it is among the last ones used: building
+        # a redis-py client costs ~80 us, a twentieth of a webhook's CPU.
+        self._clients: OrderedDict[AbstractConnection, aioredis.Redis] = OrderedDict()
 
     @property
     def enabled(self) -> bool:
@@ -82,7 +88,7 @@ class ReplicaWait:
         """A client whose every command and pipeline uses one connection of `redis`'s pool."""
         pool = redis.connection_pool
         connection = await pool.get_connection()
-        pinned = Pinned(self, pool, connection)
+        pinned = Pinned(self, self._client_on(pool, connection), connection)
         try:
             yield pinned
         finally:
@@ -96,6 +102,17 @@ class ReplicaWait:
             return Confirmation(replicas=0, required=0)
         async with self.pinned(redis) as pinned:
             return await pinned.confirm()
+
+    def _client_on(self, pool: ConnectionPool, connection: AbstractConnection) -> aioredis.Redis:
+        client = self._clients.get(connection)
+        if client is None:
+            client = aioredis.Redis(connection_pool=_OneConnection(pool, connection))
+            self._clients[connection] = client
+            if len(self._clients) > MAX_CLIENTS_KEPT:
+                self._clients.popitem(last=False)  # a connection the pool may have dropped
+        else:
+            self._clients.move_to_end(connection)
+        return client
 
     def required(self, replid: str, online: int) -> int:
         """Replicas this write must reach on the primary `replid` with `online` replicas."""
@@ -118,12 +135,12 @@ class Pinned:
     """One pooled connection held for a request, as a client (see the module docstring)."""
 
     def __init__(
-        self, policy: ReplicaWait, pool: ConnectionPool, connection: AbstractConnection
+        self, policy: ReplicaWait, client: aioredis.Redis, connection: AbstractConnection
     ) -> None:
         self._policy = policy
         self._reconnects = 0
         connection.register_connect_callback(self.reconnected)
-        self.client = aioredis.Redis(connection_pool=_OneConnection(pool, connection))
+        self.client = client
 
     def reconnected(self, connection: AbstractConnection) -> None:
         # The pool hands out connected connections: any connect from here on is a reconnect.
@@ -132,6 +149,16 @@ class Pinned:
     async def confirm(self) -> Confirmation:
         """A replica has every write made so far (this connection's and, before it, any
         other's on the same primary); raises NotReplicated (the caller answers 503)."""
+        try:
+            return await self._confirm()
+        except ResponseError as exc:  # INFO or WAIT refused (a managed Redis may): say so
+            self._policy.record("refused", 0.0)
+            raise NotReplicated(
+                f"Redis refused INFO or WAIT ({exc}); if this Redis cannot report or wait "
+                "for its replicas, set SEAWALL_REPLICA_WAIT_MS=0"
+            ) from exc
+
+    async def _confirm(self) -> Confirmation:
         policy, started = self._policy, time.perf_counter()
         self._check_same_server()
         async with self.client.pipeline(transaction=False) as pipe:

@@ -47,6 +47,7 @@ class Topology:
     primary: Node
     replicas: list[Node] = field(default_factory=list)
     sentinels: list[SentinelView] = field(default_factory=list)
+    wait_refused: str | None = None  # why the primary refused WAIT (some managed Redis do)
 
     def lines(self, target: RedisTarget, wait_ms: int) -> list[str]:
         """What `seawall check` prints: one line per server, then what a webhook waits for."""
@@ -81,6 +82,11 @@ class Topology:
         online = [r for r in self.replicas if r.state == "online"]
         if target.uses_sentinel and not online:
             found.append(NO_REPLICA)
+        if self.wait_refused and wait_ms:
+            found.append(
+                f"Redis refuses WAIT ({self.wait_refused}), so every webhook is answered 503: "
+                "set SEAWALL_REPLICA_WAIT_MS=0 and rely on your Redis service's own replication."
+            )
         if online and wait_ms == 0:
             found.append(
                 "SEAWALL_REPLICA_WAIT_MS is 0: webhooks are acknowledged before a replica has "
@@ -123,7 +129,12 @@ async def describe(redis: aioredis.Redis, target: RedisTarget) -> Topology:
                 )
             )
     sentinels = await asyncio.gather(*(_ask(host, port, target) for host, port in target.sentinels))
-    return Topology(primary, replicas, list(sentinels))
+    try:
+        await redis.execute_command("WAIT", 0, 0)  # answers at once: is the command allowed?
+        refused = None
+    except ResponseError as exc:
+        refused = str(exc)
+    return Topology(primary, replicas, list(sentinels), refused)
 
 
 def _address_of(redis: aioredis.Redis) -> str:

@@ -12,7 +12,9 @@ import pytest
 from bot.core.health import NO_REPLICA
 from bot.emulator import SlackEmulator
 from tests.conftest import emulator_config, start_stack
+from tests.fixtures.alertmanager_payloads import group_payload
 from tests.integration.handlers.test_cli import run
+from tests.support.redis_server import RedisServer
 from tests.support.sentinel import RedisWithSentinels
 from tests.support.servers import ServerThread
 from tests.support.stack import ALERTMANAGER_TOKEN, BOT_TOKEN, CHANNEL, SIGNING_SECRET
@@ -101,3 +103,25 @@ def test_readyz_warns_when_the_replica_is_gone_but_stays_ready(
         assert NO_REPLICA in answer.json()["warnings"]
     finally:
         stack.close()
+
+
+def test_a_webhook_into_a_primary_demoted_to_replica_answers_503_then_recovers(
+    tmp_path: Path,
+) -> None:
+    """A managed Redis fails over by moving its endpoint: connections still open to the old
+    primary get READONLY. That is a retry for the sender (503), not a bug (500); the
+    connection is dropped, so the next delivery reconnects."""
+    with RedisServer(tmp_path / "a") as a, RedisServer(tmp_path / "b") as b:
+        stack = start_stack(a.url, worker=False, poster=False)
+        try:
+            assert stack.post_alertmanager(group_payload("Before")).status_code == 200
+            with a.client() as client:
+                client.replicaof("127.0.0.1", b.port)  # what a failover does to the old primary
+            refused = stack.post_alertmanager(group_payload("During"))
+            assert refused.status_code == 503
+            assert "Redis is unreachable" in refused.text
+            with a.client() as client:
+                client.replicaof("NO", "ONE")  # the endpoint's primary again
+            assert stack.post_alertmanager(group_payload("After")).status_code == 200
+        finally:
+            stack.close()
