@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench import http_load
@@ -26,6 +27,7 @@ from tests.fixtures.alertmanager_payloads import group_payload
 
 LEVELS = (1, 8, 32)
 REPLICATED_LEVELS = (1, 8, 32)
+REPLICATED_ROUNDS = 2
 GROUPS = 250  # cards per level; each later delivery of a group updates its card
 ROUNDS = 20  # deliveries per group at most; alert counts differ per round, so none repeat
 SECONDS = 6.0  # per row
@@ -114,17 +116,14 @@ async def run_levels(stack: BenchStack) -> list[Row]:
     return rows
 
 
-async def replicated_levels(cluster: BenchCluster, wait_ms: str) -> list[Row]:
+async def replicated_levels(cluster: BenchCluster, wait_ms: str, n: int) -> list[Row]:
     """New deliveries into one web process behind HAProxy, Redis with a replica."""
     hello = [http_load.get("/healthz", "127.0.0.1")]
     label = f"webhook, new, WAIT {'off' if wait_ms == '0' else 'on'}"
     rows = []
     for clients in REPLICATED_LEVELS:
-        requests, sizes = deliveries(clients, seed=clients, prefix=f"Replicated{wait_ms}x")
+        requests, sizes = deliveries(clients, seed=clients, prefix=f"Replicated{n}w{wait_ms}x")
         await http_load.run(cluster.port, lambda i: hello[0], clients=clients, total=50, seconds=5)
-        rows.append(
-            await measure(cluster.port, cluster.web_pids, HELLO, clients, hello, [0], HELLO_MAX)
-        )
         rows.append(
             await measure(
                 cluster.port, cluster.web_pids, label, clients, requests, sizes, WEBHOOK_MAX
@@ -133,18 +132,38 @@ async def replicated_levels(cluster: BenchCluster, wait_ms: str) -> list[Row]:
     return rows
 
 
-def replicated_rows() -> dict[str, list[Row]]:
-    """WAIT on and off against the same Redis primary + replica, in the same minute."""
+def replicated_rows() -> dict[str, list[list[Row]]]:
+    """WAIT on and off against the same Redis primary + replica, alternated REPLICATED_ROUNDS
+    times (a machine shared with other work drifts; alternating spreads that over both)."""
     cluster = BenchCluster()
-    rows: dict[str, list[Row]] = {}
+    rows: dict[str, list[list[Row]]] = {"500": [], "0": []}
     try:
         cluster.start()
-        for wait_ms in ("500", "0"):
-            cluster.configure(webs=1, workers=1, SEAWALL_REPLICA_WAIT_MS=wait_ms)
-            rows[wait_ms] = asyncio.run(replicated_levels(cluster, wait_ms))
+        for n in range(REPLICATED_ROUNDS):
+            for wait_ms in ("500", "0"):
+                cluster.configure(webs=1, workers=1, SEAWALL_REPLICA_WAIT_MS=wait_ms)
+                rows[wait_ms].append(asyncio.run(replicated_levels(cluster, wait_ms, n)))
     finally:
         cluster.close()
     return rows
+
+
+def wait_table(rows: dict[str, list[list[Row]]]) -> str:
+    """Per level: each round's req/s, p50, p99 and CPU ms per request, WAIT on beside off."""
+    lines = [
+        f"{'clients':>7} {'WAIT':>4} {'req/s':>13} {'p50 ms':>13} {'p99 ms':>13}"
+        f" {'CPU ms/req':>13} {'non-200':>7}"
+    ]
+    for i, clients in enumerate(REPLICATED_LEVELS):
+        for wait_ms, name in (("500", "on"), ("0", "off")):
+            runs = [levels[i] for levels in rows[wait_ms]]
+            errors = sum(n for r in runs for status, n in r.load.statuses.items() if status != 200)
+            lines.append(
+                f"{clients:>7} {name:>4} {each(runs, lambda r: r.load.per_second):>13}"
+                f" {each(runs, median_ms):>13} {each(runs, lambda r: r.load.pct(0.99)):>13}"
+                f" {each(runs, lambda r: r.cpu_ms_per_request):>13} {errors:>7}"
+            )
+    return "\n".join(lines)
 
 
 def table(rows: list[Row]) -> str:
@@ -185,19 +204,31 @@ def main() -> dict[str, object]:
     )
     replicated = replicated_rows()
     print(
-        "\nThe same with a replica (primary + replica + 3 Sentinels), one `seawall serve` behind"
-        " HAProxy: WAIT on (SEAWALL_REPLICA_WAIT_MS=500, a 200 only once the replica has the"
-        " delivery) and off (=0), same Redis, same minute"
+        "\nWAIT's cost: new deliveries into one `seawall serve` behind HAProxy, Redis primary +"
+        " replica + 3 Sentinels; WAIT on (SEAWALL_REPLICA_WAIT_MS=500: a 200 only once the"
+        f" replica has the delivery) and off (=0), alternated {REPLICATED_ROUNDS} times"
+        " (values: one per round)"
     )
-    print(table(replicated["500"]))
-    print(table(replicated["0"]).split("\n", 1)[1])
-    on = {r.clients: r for r in replicated["500"] if r.name != HELLO}
-    off = {r.clients: r for r in replicated["0"] if r.name != HELLO}
-    for clients in REPLICATED_LEVELS:
-        extra = median_ms(on[clients]) - median_ms(off[clients])
-        ratio = on[clients].load.per_second / off[clients].load.per_second
-        print(f"WAIT at {clients:>2} clients: p50 {extra:+.2f} ms, {ratio:.0%} of the throughput")
+    print(wait_table(replicated))
+    for i, clients in enumerate(REPLICATED_LEVELS):
+        on = [levels[i] for levels in replicated["500"]]
+        off = [levels[i] for levels in replicated["0"]]
+        extra_p50 = statistics.median(map(median_ms, on)) - statistics.median(map(median_ms, off))
+        extra_cpu = statistics.median(r.cpu_ms_per_request for r in on) - statistics.median(
+            r.cpu_ms_per_request for r in off
+        )
+        ratio = statistics.median(r.load.per_second for r in on) / statistics.median(
+            r.load.per_second for r in off
+        )
+        print(
+            f"WAIT at {clients:>2} clients: p50 {extra_p50:+.2f} ms, CPU {extra_cpu:+.2f} ms per"
+            f" delivery, {ratio:.0%} of the throughput (medians of the rounds)"
+        )
     return {"rows": rows, "best_deliveries_per_s": best, "replicated": replicated}
+
+
+def each(rows: list[Row], value: Callable[[Row], float]) -> str:
+    return " / ".join(f"{value(r):.1f}" for r in rows)
 
 
 def median_ms(row: Row) -> float:

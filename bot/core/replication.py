@@ -125,10 +125,11 @@ class ReplicaWait:
         expected = max((n for n, at in seen.items() if now - at <= GRACE_S), default=0)
         return min(self.replicas, max(online, expected))
 
-    def record(self, outcome: str, seconds: float) -> None:
+    def record(self, outcome: str, seconds: float | None = None) -> None:
         if self.metrics is not None:
             self.metrics.replica_waits.labels(outcome).inc()
-            self.metrics.replica_wait_latency.observe(seconds)
+            if seconds is not None:
+                self.metrics.replica_wait_latency.observe(seconds)
 
 
 class Pinned:
@@ -152,7 +153,7 @@ class Pinned:
         try:
             return await self._confirm()
         except ResponseError as exc:  # INFO or WAIT refused (a managed Redis may): say so
-            self._policy.record("refused", 0.0)
+            self._policy.record("refused")
             raise NotReplicated(
                 f"Redis refused INFO or WAIT ({exc}); if this Redis cannot report or wait "
                 "for its replicas, set SEAWALL_REPLICA_WAIT_MS=0"
@@ -189,7 +190,7 @@ class Pinned:
 
     def _check_same_server(self) -> None:
         if self._reconnects:
-            self._policy.record("reconnected", 0.0)
+            self._policy.record("reconnected")
             raise NotReplicated(
                 "the connection to Redis was re-established during the request (a failover?), "
                 "so Seawall cannot tell that every write of it is on one primary and its replica"

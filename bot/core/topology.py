@@ -73,7 +73,7 @@ class Topology:
                 f"Webhooks are answered 200 once a replica holds them (WAIT, up to {wait_ms} ms)"
             )
         elif wait_ms:
-            found.append("Webhooks are answered 200 once the primary holds them (no replica)")
+            found.append("Webhooks wait for no replica: none is online")
         return found
 
     def warnings(self, target: RedisTarget, wait_ms: int) -> list[str]:
