@@ -43,9 +43,11 @@ class Result:
     webs: int
     workers: int
     ingest: http_load.LoadResult
-    web_cpu_s: float
+    web_cpu_s: float  # during ingest, all web processes
     ack: http_load.LoadResult
+    ack_cpu_s: float
     jobs_per_s: float
+    worker_cpu_s: float  # while the jobs drained, all worker processes
 
 
 def slash(cluster: BenchCluster) -> bytes:
@@ -106,29 +108,36 @@ async def measure(cluster: BenchCluster, webs: int, workers: int, n: int) -> Res
     await http_load.run(
         cluster.port, lambda i: signed[i], clients=ACK_CLIENTS, total=20, seconds=10
     )
+    before_ack = sum(cpu_seconds(pid) for pid in cluster.web_pids)
     ack = await http_load.run(
         cluster.port, lambda i: signed[20 + i], clients=ACK_CLIENTS, total=ACK_REQUESTS, seconds=60
     )
+    ack_cpu = sum(cpu_seconds(pid) for pid in cluster.web_pids) - before_ack
     assert set(ack.statuses) == {200}, ack.statuses
     groups = (f"Scale{n}x{INGEST_CLIENTS}x{g:03d}" for g in range(50))  # bench.ingest's names
     cards = [card_id_for_group(f'{{}}:{{alertname="{group}"}}') for group in groups]
+    worker_pids = [worker.pid for worker in cluster.workers]
+    before_jobs = sum(cpu_seconds(pid) for pid in worker_pids)
     jobs_per_s = await drain_jobs(cluster, cards)
-    return Result(webs, workers, ingest, cpu, ack, jobs_per_s)
+    worker_cpu = sum(cpu_seconds(pid) for pid in worker_pids) - before_jobs
+    return Result(webs, workers, ingest, cpu, ack, ack_cpu, jobs_per_s, worker_cpu)
 
 
 def table(results: list[Result]) -> str:
     lines = [
         f"{'web':>3} {'workers':>7} | {'ingest/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'web CPU':>7}"
-        f" {'non-200':>7} | {'ack p50':>7} {'ack p99':>7} | {'jobs/s':>6}"
+        f" {'ms/req':>6} {'non-200':>7} | {'ack p50':>7} {'ack p99':>7} {'ms/req':>6} |"
+        f" {'jobs/s':>6} {'ms/job':>6}"
     ]
     for r in results:
         errors = sum(n for status, n in r.ingest.statuses.items() if status != 200)
         lines.append(
             f"{r.webs:>3} {r.workers:>7} | {r.ingest.per_second:>8.0f}"
             f" {statistics.median(r.ingest.latencies_ms):>7.1f} {r.ingest.pct(0.99):>7.1f}"
-            f" {r.web_cpu_s / r.ingest.elapsed_s:>7.0%} {errors:>7} |"
-            f" {statistics.median(r.ack.latencies_ms):>7.1f} {r.ack.pct(0.99):>7.1f} |"
-            f" {r.jobs_per_s:>6.0f}"
+            f" {r.web_cpu_s / r.ingest.elapsed_s:>7.0%} {1000 * r.web_cpu_s / r.ingest.count:>6.2f}"
+            f" {errors:>7} | {statistics.median(r.ack.latencies_ms):>7.1f} {r.ack.pct(0.99):>7.1f}"
+            f" {1000 * r.ack_cpu_s / r.ack.count:>6.2f} | {r.jobs_per_s:>6.0f}"
+            f" {1000 * r.worker_cpu_s / JOBS:>6.2f}"
         )
     return "\n".join(lines)
 
@@ -149,7 +158,10 @@ def main() -> dict[str, object]:
         f" /playbook status at {ACK_CLIENTS} clients, jobs = {JOBS} queued look-ups drained"
     )
     print(table(results))
-    print("web CPU: the web processes' CPU time per second of the row (100% = one core)")
+    print(
+        "web CPU: the web processes' CPU time per second of the row (100% = one core); ms/req,"
+        " ms/job: CPU time of the web (worker) processes per request (job): what a core buys"
+    )
     return {"results": results}
 
 
