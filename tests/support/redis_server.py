@@ -46,13 +46,16 @@ class RedisServer(ChildProcess):
         port: int | None = None,
         executable: str = "redis-server",
         extra_args: tuple[str, ...] = (),
+        password: str | None = None,
     ) -> None:
         super().__init__(workdir, port, executable, "redis-server.log")
         self.extra_args = extra_args  # e.g. ("--replicaof", host, port) for a replica
+        self.password = password  # requirepass (and masterauth, for when it is a replica)
 
     @property
     def url(self) -> str:
-        return f"redis://{HOST}:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{HOST}:{self.port}/0"
 
     def client(self, **kwargs: Any) -> redis.Redis:
         """A new sync client for this server; the caller closes it."""
@@ -72,6 +75,8 @@ class RedisServer(ChildProcess):
             "--dir", str(self.workdir),
             "--daemonize", "no",
             "--logfile", "",
+            *(("--requirepass", self.password, "--masterauth", self.password)
+              if self.password else ()),
             *self.extra_args,
         ]  # fmt: skip
 
@@ -81,6 +86,7 @@ class RedisServer(ChildProcess):
         client = redis.Redis(
             host=HOST,
             port=self.port,
+            password=self.password,
             socket_connect_timeout=0.2,
             socket_timeout=1,
             retry=Retry(NoBackoff(), 0),

@@ -37,11 +37,12 @@ class _PortTaken(SentinelStartError):
     pass
 
 
-def quick_client(port: int) -> redis.Redis:
+def quick_client(port: int, password: str | None = None) -> redis.Redis:
     """A sync client to 127.0.0.1:`port` that gives up at once (no retries, short timeouts)."""
     return redis.Redis(
         host=HOST,
         port=port,
+        password=password,
         socket_connect_timeout=0.3,
         socket_timeout=2,
         retry=Retry(NoBackoff(), 0),
@@ -61,10 +62,20 @@ class SentinelServer(ChildProcess):
     ready_when = "answering PING on port {port}"
     not_ready = "did not answer PING on port {port}"
 
-    def __init__(self, workdir: Path, primary_port: int, executable: str = "redis-server") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        primary_port: int,
+        executable: str = "redis-server",
+        *,
+        data_password: str | None = None,
+        password: str | None = None,
+    ) -> None:
         super().__init__(workdir, None, executable, "sentinel.log")
         self.primary_port = primary_port
         self.config_path = self.workdir / "sentinel.conf"
+        self.data_password = data_password  # the data nodes' requirepass
+        self.password = password  # this Sentinel's own (and its peers')
 
     @property
     def url(self) -> str:
@@ -82,16 +93,20 @@ class SentinelServer(ChildProcess):
                     f"sentinel down-after-milliseconds {MASTER} {DOWN_AFTER_MS}",
                     f"sentinel failover-timeout {MASTER} {FAILOVER_TIMEOUT_MS}",
                     f"sentinel parallel-syncs {MASTER} 1",
+                    *([f"sentinel auth-pass {MASTER} {self.data_password}"]
+                      if self.data_password else []),
+                    *([f"requirepass {self.password}", f"sentinel sentinel-pass {self.password}"]
+                      if self.password else []),
                 ]
             )
             + "\n"
-        )
+        )  # fmt: skip
 
     def _command(self, executable: str) -> list[str]:
         return [executable, str(self.config_path), "--sentinel"]
 
     def _is_ready(self, proc: subprocess.Popen[bytes]) -> bool:
-        client = quick_client(self.port)
+        client = quick_client(self.port, self.password)
         try:
             info = cast("dict[str, Any]", client.info("server"))
             return bool(client.ping()) and info["process_id"] == proc.pid
@@ -102,11 +117,11 @@ class SentinelServer(ChildProcess):
 
     def master(self) -> dict[str, Any]:
         """SENTINEL MASTER: this Sentinel's view of the primary (flags, peers, replicas)."""
-        with quick_client(self.port) as client:
+        with quick_client(self.port, self.password) as client:
             return cast("dict[str, Any]", client.sentinel_master(MASTER))
 
     def primary_port_now(self) -> int:
-        with quick_client(self.port) as client:
+        with quick_client(self.port, self.password) as client:
             _, port = cast("tuple[str, int]", client.sentinel_get_master_addr_by_name(MASTER))
             return int(port)
 
@@ -115,12 +130,23 @@ class RedisWithSentinels:
     """A primary, one replica and three Sentinels. After a failover the replica is the primary
     (`current()`), and the old primary stays dead: the drill is about losing one."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        data_password: str | None = None,
+        sentinel_password: str | None = None,
+    ) -> None:
         self.workdir = Path(workdir)
+        self.data_password = data_password
+        self.sentinel_password = sentinel_password
         # A full sync normally waits 5 s for more replicas to share it (diskless sync delay).
         quick_sync = ("--repl-diskless-sync-delay", "0")
         self.servers = [
-            RedisServer(self.workdir / f"redis-{name}", extra_args=quick_sync) for name in "ab"
+            RedisServer(
+                self.workdir / f"redis-{name}", extra_args=quick_sync, password=data_password
+            )
+            for name in "ab"
         ]
         self.sentinels: list[SentinelServer] = []
 
@@ -131,7 +157,13 @@ class RedisWithSentinels:
         second.start()
         wait_until(lambda: self.online_replicas(first) == 1, timeout=10, what="the replica in sync")
         self.sentinels = [
-            SentinelServer(self.workdir / f"sentinel-{n}", first.port) for n in range(3)
+            SentinelServer(
+                self.workdir / f"sentinel-{n}",
+                first.port,
+                data_password=self.data_password,
+                password=self.sentinel_password,
+            )
+            for n in range(3)
         ]
         for sentinel in self.sentinels:
             sentinel.start()
@@ -145,10 +177,15 @@ class RedisWithSentinels:
 
     def env(self) -> dict[str, str]:
         """The settings that point Seawall at this topology."""
-        return {
+        env = {
             "REDIS_SENTINELS": ",".join(f"{HOST}:{s.port}" for s in self.sentinels),
             "REDIS_SENTINEL_MASTER": MASTER,
         }
+        if self.data_password:  # REDIS_URL's host is not used, its password is
+            env["REDIS_URL"] = f"redis://:{self.data_password}@unused.invalid/0"
+        if self.sentinel_password:
+            env["REDIS_SENTINEL_PASSWORD"] = self.sentinel_password
+        return env
 
     def current(self) -> RedisServer:
         """The server the Sentinels name as primary now."""
@@ -161,7 +198,7 @@ class RedisWithSentinels:
     @staticmethod
     def online_replicas(server: RedisServer) -> int:
         try:
-            with quick_client(server.port) as client:
+            with quick_client(server.port, server.password) as client:
                 info = cast("dict[str, Any]", client.info("replication"))
         except (redis.ConnectionError, redis.TimeoutError):
             return -1
@@ -177,7 +214,8 @@ class RedisWithSentinels:
         (an ACL on the default user; Seawall's clients never send those). This is a replica
         that lags by seconds, made exact: whatever the primary acknowledges alone from here
         is lost when it dies."""
-        with quick_client(self.current().port) as client:
+        primary = self.current()
+        with quick_client(primary.port, primary.password) as client:
             client.execute_command("ACL", "SETUSER", "default", "-psync", "-sync")
             client.execute_command("CLIENT", "KILL", "TYPE", "replica")
         wait_until(
@@ -198,7 +236,7 @@ class RedisWithSentinels:
             try:
                 if any(s.primary_port_now() != new.port for s in self.sentinels):
                     return False
-                with quick_client(new.port) as client:
+                with quick_client(new.port, new.password) as client:
                     return cast("dict[str, Any]", client.info("replication"))["role"] == "master"
             except (redis.ConnectionError, redis.TimeoutError):
                 return False

@@ -4,6 +4,7 @@ both warn about what would make a failover lose state."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +23,11 @@ from tests.support.stack import ALERTMANAGER_TOKEN, BOT_TOKEN, CHANNEL, SIGNING_
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> Iterator[tuple[dict[str, str], RedisWithSentinels]]:
-    topology = RedisWithSentinels(tmp_path)
+@contextlib.contextmanager
+def running(
+    topology: RedisWithSentinels,
+) -> Iterator[tuple[dict[str, str], RedisWithSentinels]]:
+    """The topology and an emulator, and the settings that point Seawall at both."""
     emulator = ServerThread(SlackEmulator(emulator_config()).app)
     try:
         topology.start()
@@ -43,6 +46,12 @@ def env(tmp_path: Path) -> Iterator[tuple[dict[str, str], RedisWithSentinels]]:
     finally:
         emulator.stop()
         topology.stop()
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[tuple[dict[str, str], RedisWithSentinels]]:
+    with running(RedisWithSentinels(tmp_path)) as found:
+        yield found
 
 
 def test_check_reports_the_primary_its_replica_and_every_sentinel(
@@ -125,3 +134,19 @@ def test_a_webhook_into_a_primary_demoted_to_replica_answers_503_then_recovers(
             assert stack.post_alertmanager(group_payload("After")).status_code == 200
         finally:
             stack.close()
+
+
+def test_redis_url_s_password_and_the_sentinels_own_are_both_used(tmp_path: Path) -> None:
+    secured = RedisWithSentinels(
+        tmp_path, data_password="data-secret", sentinel_password="sentinel-secret"
+    )
+    with running(secured) as (settings, topology):
+        ok = run(["check"], env=settings)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        replica = topology.servers[1]
+        assert f"· Redis replica 127.0.0.1:{replica.port}: online" in ok.stdout
+        assert "not reachable" not in ok.stdout  # the replica was asked with the password
+        without = {k: v for k, v in settings.items() if k != "REDIS_SENTINEL_PASSWORD"}
+        refused = run(["check"], env=without)
+        assert refused.returncode == 1
+        assert "✗ REDIS_SENTINELS: Redis is unreachable" in refused.stdout
