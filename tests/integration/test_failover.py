@@ -177,6 +177,8 @@ def drill(
     wait_until(lambda: "succeeded" in run_card(cluster), timeout=40, what="the run to finish")
     carol = cluster.emulator.dm_channel(CAROL)
     wait_until(lambda: cluster.emulator.messages(carol), timeout=30, what="the escalation")
+    with quick_client(new.port) as primary:  # every post settled, found again or not
+        wait_until(lambda: primary.scard(keys.OUTBOX_CHANNELS) == 0, timeout=30, what="the outbox")
     doubled = {d.group: n for d in shown if (n := slack_messages(cluster, d.group)) != 1}
     orphans = [g for g in lost if slack_messages(cluster, g)]
     print(
