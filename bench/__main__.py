@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench import ack_latency, ingest, memory, paging, storm
+from bench import ack_latency, ingest, memory, paging, scale, storm
 
 
 def main() -> None:
@@ -15,6 +15,7 @@ def main() -> None:
         ("storm", lambda: storm.main([])),
         ("memory", memory.main),
         ("paging", paging.main),
+        ("processes", scale.main),
     ):
         began = time.monotonic()
         run()

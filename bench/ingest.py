@@ -6,6 +6,9 @@ revision, outbox). A worker runs beside it, posting cards at Slack's pace, as in
 Beside it, in the same run, on the same server and port: GET /healthz, the hello-world
 ceiling of this process on this machine, and deliveries Seawall has already applied
 (answered from the dedup key). Each row is bounded by a request count and a time limit.
+
+Then the cost of "acknowledged means replicated": the same deliveries into Redis with a
+replica and Sentinels, WAIT on and off (bench/cluster.py), one web process behind HAProxy.
 """
 
 from __future__ import annotations
@@ -13,14 +16,18 @@ from __future__ import annotations
 import asyncio
 import random
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench import http_load
+from bench.cluster import BenchCluster
 from bench.procstat import cpu_seconds
 from bench.stack import WEBHOOK_TOKEN, BenchStack, start_stack
 from tests.fixtures.alertmanager_payloads import group_payload
 
 LEVELS = (1, 8, 32)
+REPLICATED_LEVELS = (1, 32)
+REPLICATED_ROUNDS = 2
 GROUPS = 250  # cards per level; each later delivery of a group updates its card
 ROUNDS = 20  # deliveries per group at most; alert counts differ per round, so none repeat
 SECONDS = 6.0  # per row
@@ -42,7 +49,7 @@ class Row:
         return 1000 * self.web_cpu_s / self.load.count if self.load.count else float("nan")
 
 
-def deliveries(level: int, seed: int) -> tuple[list[bytes], list[int]]:
+def deliveries(level: int, seed: int, prefix: str = "Ingest") -> tuple[list[bytes], list[int]]:
     """GROUPS x ROUNDS distinct deliveries (round-major: every card exists after round 0)."""
     host = "127.0.0.1"
     headers = {"Authorization": f"Bearer {WEBHOOK_TOKEN}"}
@@ -53,7 +60,7 @@ def deliveries(level: int, seed: int) -> tuple[list[bytes], list[int]]:
         for g in range(GROUPS):
             alerts = 1 + (offsets[g] + r) % 20  # uniform over 1..20, distinct per round
             body = group_payload(
-                f"Ingest{level}x{g:03d}", alerts=alerts, extra_labels={"team": "bench"}
+                f"{prefix}{level}x{g:03d}", alerts=alerts, extra_labels={"team": "bench"}
             )
             requests.append(http_load.post_json(WEBHOOK_PATH, host, body, headers))
             sizes.append(alerts)
@@ -64,16 +71,27 @@ async def measure_row(
     stack: BenchStack, name: str, clients: int, requests: list[bytes], sizes: list[int], cap: int
 ) -> Row:
     assert stack.web is not None
-    pid = stack.web.pid
-    before = cpu_seconds(pid)
+    return await measure(stack.web_port, [stack.web.pid], name, clients, requests, sizes, cap)
+
+
+async def measure(
+    port: int,
+    pids: list[int],
+    name: str,
+    clients: int,
+    requests: list[bytes],
+    sizes: list[int],
+    cap: int,
+) -> Row:
+    before = sum(cpu_seconds(pid) for pid in pids)
     load = await http_load.run(
-        stack.web_port,
+        port,
         lambda i: requests[i % len(requests)],
         clients=clients,
         total=cap,
         seconds=SECONDS,
     )
-    cpu = cpu_seconds(pid) - before
+    cpu = sum(cpu_seconds(pid) for pid in pids) - before
     alerts = sum(sizes[i % len(sizes)] for i in range(load.count))
     return Row(name, clients, load, alerts, cpu)
 
@@ -96,6 +114,56 @@ async def run_levels(stack: BenchStack) -> list[Row]:
             await measure_row(stack, DUPLICATE, clients, applied, applied_sizes, WEBHOOK_MAX)
         )
     return rows
+
+
+async def replicated_levels(cluster: BenchCluster, wait_ms: str, n: int) -> list[Row]:
+    """New deliveries into one web process behind HAProxy, Redis with a replica."""
+    hello = [http_load.get("/healthz", "127.0.0.1")]
+    label = f"webhook, new, WAIT {'off' if wait_ms == '0' else 'on'}"
+    rows = []
+    for clients in REPLICATED_LEVELS:
+        requests, sizes = deliveries(clients, seed=clients, prefix=f"Replicated{n}w{wait_ms}x")
+        await http_load.run(cluster.port, lambda i: hello[0], clients=clients, total=50, seconds=5)
+        rows.append(
+            await measure(
+                cluster.port, cluster.web_pids, label, clients, requests, sizes, WEBHOOK_MAX
+            )
+        )
+    return rows
+
+
+def replicated_rows() -> dict[str, list[list[Row]]]:
+    """WAIT on and off against the same Redis primary + replica, alternated REPLICATED_ROUNDS
+    times (a machine shared with other work drifts; alternating spreads that over both)."""
+    cluster = BenchCluster()
+    rows: dict[str, list[list[Row]]] = {"500": [], "0": []}
+    try:
+        cluster.start()
+        for n in range(REPLICATED_ROUNDS):
+            for wait_ms in ("500", "0"):
+                cluster.configure(webs=1, workers=1, SEAWALL_REPLICA_WAIT_MS=wait_ms)
+                rows[wait_ms].append(asyncio.run(replicated_levels(cluster, wait_ms, n)))
+    finally:
+        cluster.close()
+    return rows
+
+
+def wait_table(rows: dict[str, list[list[Row]]]) -> str:
+    """Per level: each round's req/s, p50, p99 and CPU ms per request, WAIT on beside off."""
+    lines = [
+        f"{'clients':>7} {'WAIT':>4} {'req/s':>13} {'p50 ms':>13} {'p99 ms':>13}"
+        f" {'CPU ms/req':>13} {'non-200':>7}"
+    ]
+    for i, clients in enumerate(REPLICATED_LEVELS):
+        for wait_ms, name in (("500", "on"), ("0", "off")):
+            runs = [levels[i] for levels in rows[wait_ms]]
+            errors = sum(n for r in runs for status, n in r.load.statuses.items() if status != 200)
+            lines.append(
+                f"{clients:>7} {name:>4} {each(runs, lambda r: r.load.per_second):>13}"
+                f" {each(runs, median_ms):>13} {each(runs, lambda r: r.load.pct(0.99)):>13}"
+                f" {each(runs, lambda r: r.cpu_ms_per_request):>13} {errors:>7}"
+            )
+    return "\n".join(lines)
 
 
 def table(rows: list[Row]) -> str:
@@ -134,7 +202,37 @@ def main() -> dict[str, object]:
         f"best sustained: {best:.0f} new deliveries/s. web CPU: share of one core the web process"
         " used (it is one process: 100% is its ceiling); CPU ms/req: its CPU time per request."
     )
-    return {"rows": rows, "best_deliveries_per_s": best}
+    replicated = replicated_rows()
+    print(
+        "\nWAIT's cost: new deliveries into one `seawall serve` behind HAProxy, Redis primary +"
+        " replica + 3 Sentinels; WAIT on (SEAWALL_REPLICA_WAIT_MS=500: a 200 only once the"
+        f" replica has the delivery) and off (=0), alternated {REPLICATED_ROUNDS} times"
+        " (values: one per round)"
+    )
+    print(wait_table(replicated))
+    for i, clients in enumerate(REPLICATED_LEVELS):
+        on = [levels[i] for levels in replicated["500"]]
+        off = [levels[i] for levels in replicated["0"]]
+        extra_p50 = statistics.median(map(median_ms, on)) - statistics.median(map(median_ms, off))
+        extra_cpu = statistics.median(r.cpu_ms_per_request for r in on) - statistics.median(
+            r.cpu_ms_per_request for r in off
+        )
+        ratio = statistics.median(r.load.per_second for r in on) / statistics.median(
+            r.load.per_second for r in off
+        )
+        print(
+            f"WAIT at {clients:>2} clients: p50 {extra_p50:+.2f} ms, CPU {extra_cpu:+.2f} ms per"
+            f" delivery, {ratio:.0%} of the throughput (medians of the rounds)"
+        )
+    return {"rows": rows, "best_deliveries_per_s": best, "replicated": replicated}
+
+
+def each(rows: list[Row], value: Callable[[Row], float]) -> str:
+    return " / ".join(f"{value(r):.1f}" for r in rows)
+
+
+def median_ms(row: Row) -> float:
+    return statistics.median(row.load.latencies_ms)
 
 
 if __name__ == "__main__":

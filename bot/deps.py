@@ -6,6 +6,7 @@ outbound poster is not here: the composition root (handlers/) builds it from the
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from bot.core.config import FileConfig, Settings, load_file_config, paging_probl
 from bot.core.errors import ConfigError
 from bot.core.jobs import InlineJobQueue, JobQueue, SaqJobQueue
 from bot.core.metrics import Metrics
+from bot.core.redis_target import RedisTarget
+from bot.core.replication import ReplicaWait
 from bot.core.slack import make_client
 from bot.store import REDIS_ERRORS, Store, connect
 from bot.timeline import Timeline
@@ -45,6 +48,7 @@ class Deps:
     clock: Clock
     metrics: Metrics
     jobs: JobQueue
+    replicas: ReplicaWait
     extra_roles: RoleSource = no_extra_roles
 
     @classmethod
@@ -63,8 +67,10 @@ class Deps:
         problems = paging_problems(settings, config)
         if problems:
             raise ConfigError(problems)
-        redis = redis if redis is not None else connect(settings.redis_url)
+        target = RedisTarget.of(settings)
+        redis = redis if redis is not None else connect(target)
         retention = config.retention
+        metrics = metrics or Metrics()
         return cls(
             settings=settings,
             config=config,
@@ -84,8 +90,28 @@ class Deps:
             ),
             http=httpx.AsyncClient(headers={"User-Agent": "Seawall"}),
             clock=clock,
-            metrics=metrics or Metrics(),
-            jobs=jobs if jobs is not None else SaqJobQueue.from_url(settings.redis_url),
+            metrics=metrics,
+            jobs=jobs if jobs is not None else SaqJobQueue.connect(target),
+            replicas=ReplicaWait(
+                timeout_ms=settings.seawall_replica_wait_ms,
+                replicas=settings.seawall_replica_acks,
+                metrics=metrics,
+            ),
+        )
+
+    def on(self, redis: aioredis.Redis) -> Deps:
+        """These Deps with every Redis command of the store and timeline sent through `redis`
+        (a pinned connection: bot/core/replication.py). The job queue keeps its own client."""
+        return dataclasses.replace(
+            self,
+            redis=redis,
+            store=Store(redis, self.clock, self.config.retention),
+            timeline=Timeline(
+                redis=redis,
+                clock=self.clock,
+                max_entries=self.config.retention.timeline_max_entries,
+                orphan_ttl=self.config.retention.timelines,
+            ),
         )
 
     async def aclose(self) -> None:

@@ -16,18 +16,21 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiohttp import ClientError
+from aiohttp import ClientConnectorError, ClientError
 from pydantic import ValidationError
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot import post_intents
 from bot.cards.common import CardMessage, RenderContext
 from bot.cards.render import render
 from bot.core import keys
 from bot.core.clock import Clock
 from bot.core.metrics import Metrics
+from bot.core.replication import ReplicaWait
 from bot.models.card import TriageCard
+from bot.post_intents import PostIntents
 from bot.store import REDIS_ERRORS, OutboxEntry, Store
 
 log = logging.getLogger("seawall.poster")
@@ -49,6 +52,9 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 TRANSIENT_RETRY_MS = 2_000
+# A post whose intent no replica confirmed is tried again after this (the replica is back, or
+# the failover that is under way is over).
+INTENT_RETRY_MS = 1_000
 LEASE_HOLD_S = 10.0  # hand a busy channel to other processes now and then
 MAX_CONCURRENT_CHANNELS = 16
 PASS_SIZE = 100  # outbox cards looked at per pass, oldest first
@@ -75,12 +81,20 @@ class OutboundPoster:
         post_interval_s: float = 1.0,
         *,
         context: RenderContext | None = None,
+        replicas: ReplicaWait | None = None,
     ) -> None:
         self.store = store
         self.context = context or RenderContext()
         self.client = client
         self.clock = clock
         self.metrics = metrics
+        self.intents = PostIntents(
+            redis=store.redis,
+            replicas=replicas or ReplicaWait(timeout_ms=0),
+            clock=clock,
+            client=client,
+            metrics=metrics,
+        )
         self.post_interval_ms = int(post_interval_s * 1000)
         self._busy: set[str] = set()
         # Channel leases this poster could not release because Redis was unreachable. With a
@@ -208,25 +222,25 @@ class OutboundPoster:
 
     async def _post(self, card: TriageCard) -> tuple[Outcome, str | None]:
         """Post the card as a new message; returns the outcome and the message's ts."""
+        earlier = await self.intents.earlier(card.card_id, card.channel, post_intents.CARD)
+        if earlier.wait_ms:
+            return Outcome(done=False, wait_ms=earlier.wait_ms), None
+        if earlier.ts is not None:  # posted before, answer lost: adopt it, update it next pass
+            await self._until_stored(
+                self.store.set_card_message, card.card_id, card.channel, earlier.ts
+            )
+            await self._until_stored(self.intents.clear, card.card_id)
+            return Outcome(done=False, wait_ms=0), None
         message = await self._render(card)
         if message is None:
             return DONE, None
-        try:
-            response = await self._call(
-                "chat.postMessage",
-                self.client.chat_postMessage,
-                channel=card.channel,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            return await self._on_error(card, "chat.postMessage", exc), None
-        except (ClientError, TimeoutError) as exc:
-            return await self._on_network_error(card, "chat.postMessage", exc), None
-        ts = str(response["ts"])
+        outcome, ts = await self._post_once(
+            card, post_intents.CARD, text=message.text, blocks=message.blocks, unfurl_media=False
+        )
+        if ts is None:
+            return outcome, None
         await self._until_stored(self.store.set_card_message, card.card_id, card.channel, ts)
+        await self._until_stored(self.intents.clear, card.card_id)
         await self._until_stored(self.store.set_posted_revision, card.card_id, card.revision)
         await self._pause(keys.channel_pause(card.channel), self.post_interval_ms)
         self.metrics.cards_posted.inc()
@@ -266,23 +280,47 @@ class OutboundPoster:
             wait = self._known_pause_ms(keys.channel_pause(card.channel))
             if wait:
                 return Outcome(done=False, wait_ms=wait)
-            try:
-                await self._call(
+            kind = post_intents.reply_kind(reply.reply_id)
+            earlier = await self.intents.earlier(card.card_id, card.channel, kind, thread_ts=ts)
+            if earlier.wait_ms:
+                return Outcome(done=False, wait_ms=earlier.wait_ms)
+            if earlier.ts is None:
+                outcome, _ = await self._post_once(card, kind, thread_ts=ts, text=reply.text)
+                if not outcome.done:
+                    return outcome
+            await self._until_stored(self._pop_posted_reply, card.card_id, reply.reply_id)
+            await self._until_stored(self.intents.clear, card.card_id)
+            if earlier.ts is None:
+                await self._pause(keys.channel_pause(card.channel), self.post_interval_ms)
+                self.metrics.thread_replies.inc()
+        return DONE
+
+    async def _post_once(
+        self, card: TriageCard, kind: str, **message: object
+    ) -> tuple[Outcome, str | None]:
+        """chat.postMessage of `kind` (the card, or a reply), once: behind an intent confirmed on
+        a replica, with metadata naming it, abandoned at the deadline (bot/post_intents.py)."""
+        if not await self.intents.begin(card.card_id, kind):
+            return Outcome(done=False, wait_ms=INTENT_RETRY_MS), None
+        try:
+            async with asyncio.timeout(post_intents.POST_DEADLINE_S):
+                response = await self._call(
                     "chat.postMessage",
                     self.client.chat_postMessage,
                     channel=card.channel,
-                    thread_ts=ts,
-                    text=reply.text,
+                    metadata=post_intents.metadata(card.card_id, kind),
                     unfurl_links=False,
+                    **message,
                 )
-            except SlackApiError as exc:
-                return await self._on_error(card, "chat.postMessage", exc)
-            except (ClientError, TimeoutError) as exc:
-                return await self._on_network_error(card, "chat.postMessage", exc)
-            await self._until_stored(self._pop_posted_reply, card.card_id, reply.reply_id)
-            await self._pause(keys.channel_pause(card.channel), self.post_interval_ms)
-            self.metrics.thread_replies.inc()
-        return DONE
+        except SlackApiError as exc:
+            await self.intents.clear(card.card_id)  # refused: nothing was posted
+            return await self._on_error(card, "chat.postMessage", exc), None
+        except (ClientError, TimeoutError) as exc:
+            if isinstance(exc, ClientConnectorError):  # never reached Slack
+                await self.intents.clear(card.card_id)
+            # Otherwise the intent stays: Slack may have the message (bot/post_intents.py).
+            return await self._on_network_error(card, "chat.postMessage", exc), None
+        return DONE, str(response["ts"])
 
     async def _read_pauses(self, channel: str) -> None:
         """Learn the pauses that gate this channel's cards (another process may have set one)."""

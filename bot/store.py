@@ -17,7 +17,8 @@ from bot.core import keys
 from bot.core.clock import Clock
 from bot.core.errors import StoreUnavailable
 from bot.core.redis_primitives import REDIS_ERRORS as REDIS_ERRORS
-from bot.core.redis_primitives import Primitives
+from bot.core.redis_primitives import Primitives, retry_after_watch
+from bot.core.redis_target import RedisTarget
 from bot.core.retention import Retention
 from bot.models.card import CARD_SCHEMA_VERSION, ThreadReply, TriageCard
 from bot.models.lifecycle import is_closed, kept_for
@@ -89,15 +90,11 @@ class OutboxEntry:
         return self.ts is not None and self.revision != self.posted_revision
 
 
-def connect(url: str) -> aioredis.Redis:
-    """A client that fails fast: a webhook must answer 503 quickly when Redis is down."""
-    return aioredis.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=1.0,
-        socket_timeout=3.0,
-        health_check_interval=15,
-    )
+def connect(where: str | RedisTarget) -> aioredis.Redis:
+    """A client that fails fast (a webhook must answer 503 quickly when Redis is down), to a
+    URL or to what REDIS_URL / REDIS_SENTINELS name (bot/core/redis_target.py)."""
+    target = where if isinstance(where, RedisTarget) else RedisTarget(url=where)
+    return target.client()
 
 
 class Store(Primitives):
@@ -182,7 +179,8 @@ class Store(Primitives):
                             pipe.set(dedup_key, "1", ex=dedup_ttl_s)
                         await pipe.execute()
                         return MutationResult(card=card, changed=True)
-                    except WatchError:
+                    except WatchError as exc:
+                        retry_after_watch(exc)
                         continue
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc

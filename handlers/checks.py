@@ -9,12 +9,13 @@ import httpx
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import health
+from bot.core import health, topology
 from bot.core.clock import SystemClock
 from bot.core.config import Settings, load_file_config, load_settings, paging_problems
 from bot.core.errors import ConfigError, StoreUnavailable
+from bot.core.redis_target import RedisTarget
 from bot.core.slack import channel_id, make_client
-from bot.store import Store, connect
+from bot.store import REDIS_ERRORS, Store, connect
 from playbooks.catalog.slot_lag.preflight import preflight
 from playbooks.pausing import preflight as pause_preflight
 
@@ -45,8 +46,10 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         problems.extend(exc.problems)
         config = None
 
-    redis_problems, warnings = await _check_redis(settings)
+    redis_problems, warnings, topology = await _check_redis(settings)
     problems.extend(redis_problems)
+    for line in topology:
+        echo(f"· {line}")
     client = make_client(settings.slack_bot_token, settings.slack_api_url, retry_rate_limits=True)
     team = await _check_slack(client, settings, problems)
     channel = settings.seawall_channel
@@ -89,26 +92,32 @@ async def run_checks(echo: Echo, settings: Settings | None = None) -> int:
         return 1
     routes = len(config.routes) if config else 0
     echo(
-        f"✓ Seawall is ready: Slack workspace {team}, Redis {settings.redis_url.split('@')[-1]}, "
+        f"✓ Seawall is ready: Slack workspace {team}, Redis {RedisTarget.of(settings).describe()}, "
         f"default channel {channel}, {routes} channel route(s)."
     )
     return 0
 
 
-async def _check_redis(settings: Settings) -> tuple[list[str], list[str]]:
-    """(problems, warnings): unreachable is a problem; settings that can lose Seawall's state
-    and workers that are not beating are warnings (Seawall works, but should not stay so)."""
-    redis = connect(settings.redis_url)
+async def _check_redis(settings: Settings) -> tuple[list[str], list[str], list[str]]:
+    """(problems, warnings, what was found): unreachable is a problem; settings that can lose
+    Seawall's state, a topology that cannot fail over safely and workers that are not beating
+    are warnings (Seawall works, but should not stay so)."""
+    target = RedisTarget.of(settings)
+    where = "REDIS_SENTINELS" if target.uses_sentinel else "REDIS_URL"
+    redis = connect(target)
     clock = SystemClock()
     try:
         await Store(redis, clock).ping()
         warnings = await health.redis_durability_warnings(redis)
+        found = await topology.describe(redis, target)
         workers = (await health.workers_seen(redis, clock)).warning()
-    except StoreUnavailable as exc:
-        return [f"REDIS_URL: {exc}"], []
+    except (StoreUnavailable, *REDIS_ERRORS) as exc:
+        return [f"{where}: {exc} ({target.describe()})"], [], []
     finally:
         await redis.aclose()
-    return [], warnings + ([workers] if workers else [])
+    warnings += found.warnings(target, settings.seawall_replica_wait_ms)
+    lines = found.lines(target, settings.seawall_replica_wait_ms)
+    return [], warnings + ([workers] if workers else []), lines
 
 
 async def _check_slack(client: AsyncWebClient, settings: Settings, problems: list[str]) -> str:

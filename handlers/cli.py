@@ -235,9 +235,9 @@ def send_sentry_command(
 def postmortem(incident: str, output: Path | None, force: bool) -> None:
     """Draft a Markdown postmortem of INCIDENT (e.g. 20261123-db-down) from its timeline.
 
-    Needs only REDIS_URL."""
-    redis_url = PostmortemSettings().redis_url
-    sys.exit(write_postmortem(redis_url, incident, output, force, click.echo))
+    Needs only REDIS_URL (or REDIS_SENTINELS and REDIS_SENTINEL_MASTER)."""
+    target = PostmortemSettings().target()
+    sys.exit(write_postmortem(target, incident, output, force, click.echo))
 
 
 if __name__ == "__main__":

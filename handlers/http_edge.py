@@ -182,12 +182,21 @@ def reject(source: str, rejection: Rejection, metrics: Metrics) -> PlainTextResp
     return PlainTextResponse(rejection.reason + "\n", status_code=rejection.status)
 
 
-def unavailable(source: str, metrics: Metrics, what: str) -> PlainTextResponse:
-    """503 so the sender retries (Alertmanager retries 5xx only; never answer it 429)."""
-    metrics.webhook_rejections.labels(source, "unavailable").inc()
+def unavailable(
+    source: str, metrics: Metrics, what: str, *, on_primary_only: bool = False
+) -> PlainTextResponse:
+    """503 so the sender retries (Alertmanager retries 5xx only; never answer it 429).
+    `on_primary_only`: the delivery was written but no replica confirmed it (a retry is
+    deduplicated, so it changes nothing twice)."""
+    label, outcome = (
+        ("not_replicated", "not acknowledged until a replica holds it, retry later")
+        if on_primary_only
+        else ("unavailable", "nothing was stored, retry later")
+    )
+    metrics.webhook_rejections.labels(source, label).inc()
     log.error("%s webhook: %s; answered 503 so the sender retries", source, what)
     return PlainTextResponse(
-        f"{what}; nothing was stored, retry later\n",
+        f"{what}; {outcome}\n",
         status_code=503,
         headers={"Retry-After": "5"},
     )

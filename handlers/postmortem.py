@@ -1,6 +1,7 @@
 """`seawall postmortem <incident-id>`: read the incident and its timeline, write Markdown.
 
-Only REDIS_URL is needed, so it runs on a laptop with a tunnel to Redis and nothing else set.
+Only REDIS_URL (or the REDIS_SENTINEL_* settings) is needed, so it runs on a laptop with a
+tunnel to Redis and nothing else set.
 """
 
 from __future__ import annotations
@@ -9,15 +10,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.core import keys
 from bot.core.clock import SystemClock
-from bot.core.config import Settings
+from bot.core.config import Settings, sentinel_addresses
 from bot.core.errors import SeawallError
+from bot.core.redis_target import RedisTarget
 from bot.incidents.postmortem import render_postmortem
 from bot.incidents.rules import CHANNEL_PREFIX
 from bot.models.incident import Incident, incident_card_id
@@ -28,21 +29,22 @@ Echo = Callable[..., None]
 
 
 class PostmortemSettings(BaseSettings):
-    """The one setting the postmortem reads, with the same name and default as Settings."""
+    """The settings the postmortem reads, with the same names and defaults as Settings."""
 
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     redis_url: str = Field(default=Settings.model_fields["redis_url"].default)
+    redis_sentinels: str | None = None
+    redis_sentinel_master: str | None = None
+    redis_sentinel_password: str | None = None
 
-
-def shown_url(url: str) -> str:
-    """The Redis URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    def target(self) -> RedisTarget:
+        return RedisTarget(
+            url=self.redis_url,
+            sentinels=sentinel_addresses(self.redis_sentinels) if self.redis_sentinels else (),
+            master=self.redis_sentinel_master,
+            sentinel_password=self.redis_sentinel_password,
+        )
 
 
 def candidate_ids(ref: str) -> list[str]:
@@ -61,9 +63,10 @@ class Draft:
     document: str
 
 
-async def draft_postmortem(redis_url: str, ref: str) -> Draft:
+async def draft_postmortem(where: str | RedisTarget, ref: str) -> Draft:
     """The Markdown for incident `ref`; SeawallError says in one sentence why there is none."""
-    redis = connect(redis_url)
+    target = where if isinstance(where, RedisTarget) else RedisTarget(url=where)
+    redis = connect(target)
     clock = SystemClock()
     store = Store(redis, clock)
     try:
@@ -78,15 +81,15 @@ async def draft_postmortem(redis_url: str, ref: str) -> Draft:
             open_ids: list[str] = await redis.zrange(keys.OPEN_INCIDENTS, 0, 9)
             known = f" Open incidents: {', '.join(open_ids)}." if open_ids else ""
             raise SeawallError(
-                f"No incident {ref!r} in Seawall's Redis at {shown_url(redis_url)}; nothing was "
+                f"No incident {ref!r} in Seawall's Redis at {target.describe()}; nothing was "
                 "written. An incident id is its channel name without 'inc-', e.g. "
                 f"20261123-db-down.{known}"
             )
         entries = await Timeline(redis=redis, clock=clock).read(incident.incident_id)
     except REDIS_ERRORS as exc:
         raise SeawallError(
-            f"Seawall cannot reach Redis at {shown_url(redis_url)} ({exc}); nothing was written. "
-            "Check REDIS_URL."
+            f"Seawall cannot reach Redis at {target.describe()} ({exc}); nothing was written. "
+            "Check REDIS_URL (or REDIS_SENTINELS and REDIS_SENTINEL_MASTER)."
         ) from exc
     finally:
         await redis.aclose()
@@ -94,13 +97,15 @@ async def draft_postmortem(redis_url: str, ref: str) -> Draft:
     return Draft(incident.incident_id, len(entries), document)
 
 
-def write_postmortem(redis_url: str, ref: str, output: Path | None, force: bool, echo: Echo) -> int:
+def write_postmortem(
+    where: str | RedisTarget, ref: str, output: Path | None, force: bool, echo: Echo
+) -> int:
     """Exit status: 0 written, 1 not written (the reason in one sentence on stderr)."""
     if output is not None and output.exists() and not force:
         echo(f"{output} already exists; nothing was written. Add --force to replace it.", err=True)
         return 1
     try:
-        draft = asyncio.run(draft_postmortem(redis_url, ref))
+        draft = asyncio.run(draft_postmortem(where, ref))
     except SeawallError as exc:
         echo(str(exc), err=True)
         return 1

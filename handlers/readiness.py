@@ -51,6 +51,8 @@ class ReadinessProbe:
         try:
             await self.deps.store.ping()
             warnings += await health.redis_durability_warnings(self.deps.redis)
+            if self.deps.settings.redis_sentinels:
+                warnings += await health.replica_warnings(self.deps.redis)
             workers = await health.workers_seen(self.deps.redis, self.deps.clock)
         except (StoreUnavailable, *REDIS_ERRORS) as exc:
             log.error("readyz: Redis check failed: %s", exc)

@@ -70,6 +70,8 @@ def sandbox_settings(port: int, emulator_port: int) -> Settings:
             "alertmanager_webhook_token": WEBHOOK_TOKEN,
             # A demo should not make a newcomer wait a second per card.
             "seawall_post_interval": 0.2,
+            # The in-memory Redis has no replica to wait for.
+            "seawall_replica_wait_ms": 0,
         }
     )
 

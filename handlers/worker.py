@@ -50,6 +50,7 @@ def build_poster(deps: Deps) -> OutboundPoster:
         deps.metrics,
         post_interval_s=deps.settings.seawall_post_interval,
         context=render_context(deps.settings),
+        replicas=deps.replicas,
     )
 
 

@@ -18,17 +18,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.access.flow import refusal_for
 from bot.access.rules import playbook_action
 from bot.changes import flow as changes
 from bot.core import keys
+from bot.core.errors import StoreUnavailable
+from bot.core.replication import NotReplicated
 from bot.deps import Deps
 from bot.incidents import flow as incidents
 from bot.models.card import TriageCard
 from bot.models.change import Change
 from bot.models.run import PlaybookRun, RunStatus, StepRecord, StepState, run_card_id
-from bot.store import CardMutation
+from bot.store import REDIS_ERRORS, CardMutation
 from playbooks.definition import Later, Playbook, StepContext
 from playbooks.gates import Gate, check_gates, consume
 from playbooks.registry import Registry, load_registry
@@ -38,6 +42,8 @@ from playbooks.waiting import wait_step, wake_later
 log = logging.getLogger("seawall.engine")
 
 OUTPUT_MAX = 1500
+# How long a step that must not run twice waits for a replica to confirm its RUNNING mark.
+CONFIRM_RUNNING_S = 30.0
 # A person must act before the run moves again (their button re-queues it).
 HUMAN_DECIDES = frozenset({RunStatus.WAITING_OPERATOR, RunStatus.BLOCKED})
 # The job queue schedules to the whole second (rounding down), so a wake may come up to a
@@ -225,7 +231,14 @@ async def _run_step(
         )
     keeper = asyncio.create_task(_keep_lease(deps, lease_key, token))
     try:
+        if not record.idempotent:
+            await _until_replicated(deps, run.run_id, record.name)
         output = await definition.run(context)
+    except (StoreUnavailable, RedisConnectionError, RedisTimeoutError):
+        # Redis went away under the step (a failover): interrupted, not failed. The job is
+        # retried and finds the step RUNNING: an idempotent step runs again on the new
+        # primary, any other asks the operator. (NotReplicated: not run at all.)
+        raise
     except Exception as exc:
         log.exception("run %s step %s failed", run.run_id, record.name)
         await _step_failed(deps, run.run_id, index, exc)
@@ -283,7 +296,28 @@ async def _record_change(deps: Deps, run: PlaybookRun, what: str) -> None:
 async def _keep_lease(deps: Deps, lease_key: str, token: str) -> None:
     while True:
         await asyncio.sleep(keys.RUN_LEASE_MS / 3000)
-        await deps.store.renew_lease(lease_key, token, keys.RUN_LEASE_MS)
+        try:
+            await deps.store.renew_lease(lease_key, token, keys.RUN_LEASE_MS)
+        except REDIS_ERRORS as exc:  # a failover under way: the next renewal may reach the new
+            # primary; stopping here would let the lease lapse while the step still runs
+            log.warning("run lease %s not renewed (%s); trying again", lease_key, exc)
+
+
+async def _until_replicated(deps: Deps, run_id: str, step: str) -> None:
+    """A step that must not run twice runs only once a replica has its RUNNING mark: a
+    failover that lost the mark would let the new primary run it again, silently. Waits out
+    a replica that is briefly behind; raises NotReplicated after CONFIRM_RUNNING_S."""
+    deadline = asyncio.get_running_loop().time() + CONFIRM_RUNNING_S
+    while True:
+        try:
+            await deps.replicas.confirm(deps.redis)
+            return
+        except (NotReplicated, *REDIS_ERRORS) as exc:
+            if asyncio.get_running_loop().time() >= deadline:
+                log.error("run %s step %s not started: %s", run_id, step, exc)
+                raise NotReplicated(str(exc)) from exc
+            log.warning("run %s step %s waits for a replica: %s", run_id, step, exc)
+            await asyncio.sleep(1.0)
 
 
 async def _step_failed(deps: Deps, run_id: str, index: int, exc: Exception) -> None:

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -206,6 +207,17 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Redis, the system of record."
     )
+    redis_sentinels: str | None = Field(
+        default=None,
+        description="Sentinels as host:port,host:port,...: with REDIS_SENTINEL_MASTER they "
+        "replace REDIS_URL's host and port (its password and database number still apply).",
+    )
+    redis_sentinel_master: str | None = Field(
+        default=None, description="The master name the Sentinels monitor (with REDIS_SENTINELS)."
+    )
+    redis_sentinel_password: str | None = Field(
+        default=None, description="Password of the Sentinels themselves (their requirepass)."
+    )
     port: int = Field(default=3000, ge=1, le=65535, description="HTTP port of `seawall serve`.")
     alertmanager_webhook_token: str = Field(
         description="Bearer token Alertmanager must send on POST /webhooks/alertmanager."
@@ -262,6 +274,19 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between chat.postMessage calls per channel (Slack allows about 1/s).",
     )
+    seawall_replica_wait_ms: int = Field(
+        default=500,
+        ge=0,
+        le=2500,
+        description="Milliseconds a webhook waits for a Redis replica to confirm its write "
+        "before answering 503 (the sender retries); 0 turns the wait off.",
+    )
+    seawall_replica_acks: int = Field(
+        default=1,
+        ge=1,
+        le=8,
+        description="Replicas that must confirm a write before Seawall acknowledges it.",
+    )
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -317,6 +342,32 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s):// URL")
         return value.rstrip("/")
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinel_addresses(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        sentinel_addresses(value)  # raises ValueError saying which entry is wrong
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _sentinels_with_a_master(self) -> Settings:
+        if self.redis_sentinels and not self.redis_sentinel_master:
+            raise ValueError(
+                "REDIS_SENTINELS is set but REDIS_SENTINEL_MASTER is not: name the master the "
+                "Sentinels monitor (the name in their `sentinel monitor <name> ...` line)"
+            )
+        if self.redis_sentinel_master and not self.redis_sentinels:
+            raise ValueError(
+                "REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not: list the Sentinels "
+                "as host:port,host:port (or unset REDIS_SENTINEL_MASTER to use REDIS_URL)"
+            )
+        return self
+
+    def sentinel_addresses(self) -> tuple[tuple[str, int], ...]:
+        """The Sentinels to ask for the primary; () when REDIS_URL names Redis directly."""
+        return sentinel_addresses(self.redis_sentinels) if self.redis_sentinels else ()
+
     @field_validator("sentry_url", "alertmanager_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -324,6 +375,21 @@ class Settings(BaseSettings):
 
 
 CHANNEL_NAME = r"^[a-z0-9][a-z0-9_-]{0,79}$"  # Slack's rule for channel names
+
+
+def sentinel_addresses(value: str) -> tuple[tuple[str, int], ...]:
+    """`host:port,host:port` as pairs; ValueError names the entry that is not one."""
+    found = []
+    for entry in (part.strip() for part in value.split(",")):
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(
+                f"{entry!r} is not host:port; list the Sentinels as host:port,host:port "
+                "(e.g. 10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379)"
+            )
+        found.append((host.strip("[]"), int(port)))
+    return tuple(found)
+
 
 REQUIRED_HINTS = {
     "slack_bot_token": "the bot token from your Slack app's OAuth page (xoxb-…)",
@@ -365,7 +431,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 
 def _describe(err: Any) -> str:
-    field = str(err["loc"][0]) if err["loc"] else "?"
+    if not err["loc"]:  # a rule about several settings: its message names them
+        return str(err["msg"]).removeprefix("Value error, ")
+    field = str(err["loc"][0])
     name = field.upper()
     if err["type"] == "missing":
         hint = REQUIRED_HINTS.get(field, "")

@@ -16,6 +16,7 @@ from redis.exceptions import ResponseError
 
 from bot.core import keys
 from bot.core.clock import Clock
+from bot.core.replication import online_replicas
 
 # A worker beats every WORKER_HEARTBEAT_S; after this long without any beat, say so.
 WORKER_SILENT_AFTER_S = 60
@@ -74,6 +75,19 @@ async def _warnings_from_info(redis: aioredis.Redis) -> list[str]:
     if maxmemory and policy != "noeviction":
         warnings.append(EVICTION.format(maxmemory=maxmemory, policy=policy))
     return warnings
+
+
+NO_REPLICA = (
+    "Sentinel is configured but the Redis primary has no replica online: a failover has "
+    "nothing to promote, and webhooks are answered 503 for a minute after a replica was last "
+    "seen, then acknowledged with one copy. Start the replica or repair its link (INFO "
+    "replication on both)."
+)
+
+
+async def replica_warnings(redis: aioredis.Redis) -> list[str]:
+    """For a primary that should have a replica (Sentinel is configured): none is online."""
+    return [] if online_replicas(await redis.info("replication")) else [NO_REPLICA]
 
 
 async def worker_beat(redis: aioredis.Redis, clock: Clock, worker_id: str) -> None:

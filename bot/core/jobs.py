@@ -15,6 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from saq import Queue
+from saq.queue.redis import RedisQueue
+
+from bot.core.redis_target import RedisTarget
 
 log = logging.getLogger("seawall.jobs")
 
@@ -50,7 +53,16 @@ class SaqJobQueue:
 
     @classmethod
     def from_url(cls, redis_url: str) -> SaqJobQueue:
-        return cls(Queue.from_url(redis_url, name=QUEUE_NAME))
+        return cls.connect(RedisTarget(url=redis_url))
+
+    @classmethod
+    def connect(cls, target: RedisTarget) -> SaqJobQueue:
+        """saq on its own client to `target`. Under Sentinel that client follows a failover
+        like every other one: saq's worker loops log a failed command and go on, and the next
+        connection asks the Sentinels for the primary (docs/decisions.md)."""
+        return cls(
+            RedisQueue(target.client(decode_responses=False, for_jobs=True), name=QUEUE_NAME)
+        )
 
     async def enqueue(
         self,

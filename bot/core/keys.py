@@ -139,6 +139,28 @@ def card_action_guard(card_id: str, action: str) -> str:
 CARD_ACTION_GUARD_TTL_S = 30
 
 
+# A post of the card's message (or of one thread reply) that may have reached Slack without
+# Slack's answer being recorded: "<kind> <epoch ms>" written, and confirmed on a replica,
+# before chat.postMessage; deleted once the message's ts is recorded (or Slack refused).
+# A poster that finds it looks the message up in Slack (its metadata names the card) instead
+# of posting a second copy (bot/post_intents.py). TTL POSTING_TTL_S: far longer than any
+# post takes; a card that is never posted again needs it no longer.
+def card_posting(card_id: str) -> str:
+    return f"{PREFIX}:card:{{{card_id}}}:posting"
+
+
+POSTING_TTL_S = 24 * 3600
+
+
+# Written last, on the same connection, by every write Seawall acknowledges (a webhook's
+# 200, a playbook step about to run): the replication stream is one ordered log, so a replica
+# that acknowledged this key (WAIT) has every write the primary applied before it, from any
+# connection (bot/core/replication.py). Its value means nothing; TTL a minute, and every
+# acknowledgement rewrites it, so it is one small key at any time.
+REPLICATION_MARKER = f"{PREFIX}:replication-marker"
+REPLICATION_MARKER_TTL_MS = 60_000
+
+
 # Current revision of the card (integer), kept beside the JSON so the poster can compare it
 # atomically in a script without parsing JSON. The card's TTL (same transaction).
 def card_revision(card_id: str) -> str:

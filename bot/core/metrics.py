@@ -46,8 +46,28 @@ class Metrics:
             ["source", "reason"],
             registry=r,
         )
+        self.replica_waits = Counter(
+            "seawall_redis_replica_waits",
+            "Writes Seawall confirmed before acknowledging them, by outcome: replicated, alone "
+            "(the primary has no replica to wait for), timeout / no_replica / reconnected / "
+            "refused (not confirmed: the sender retries)",
+            ["outcome"],
+            registry=r,
+        )
+        self.replica_wait_latency = Histogram(
+            "seawall_redis_replica_wait_seconds",
+            "Time to confirm a write on a replica (marker, INFO replication and WAIT)",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=r,
+        )
         self.cards_posted = Counter("seawall_cards_posted", "Cards posted to Slack", registry=r)
         self.cards_updated = Counter("seawall_cards_updated", "Card updates sent", registry=r)
+        self.posts_found = Counter(
+            "seawall_posts_found_in_slack",
+            "Posts whose answer was never recorded (a timeout, a failover) found in Slack and "
+            "adopted instead of being posted twice",
+            registry=r,
+        )
         self.thread_replies = Counter(
             "seawall_thread_replies_posted", "Thread replies posted", registry=r
         )

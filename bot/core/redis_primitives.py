@@ -9,10 +9,22 @@ import secrets
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
 
 from bot.core.errors import StoreUnavailable
 
 REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def retry_after_watch(exc: WatchError) -> None:
+    """Whether a WATCH transaction that failed with `exc` may simply be retried: yes when a
+    watched key changed; not when redis-py reports a dead connection as a WatchError (it
+    does while watching), because a retry on a server that keeps failing (a primary turned
+    replica in a failover) would loop for ever. Then the connection error is raised."""
+    cause = exc.__cause__ or exc.__context__  # redis-py raises it while handling the error
+    if isinstance(cause, REDIS_ERRORS):
+        raise cause
+
 
 # Releases a lease only if we still hold it (another process may hold it after expiry).
 _RELEASE_IF_OWNER = """

@@ -1,4 +1,5 @@
-"""chat.*, reactions.* and conversations.history: the methods that read and change messages."""
+"""chat.*, reactions.* and conversations.history/replies: the methods that read and change
+messages."""
 
 from __future__ import annotations
 
@@ -128,25 +129,64 @@ def get_permalink(call: WebCall) -> Response:
     return {"ok": True, "channel": channel, "permalink": link}
 
 
+def _page(call: WebCall, messages: list[EmulatedMessage]) -> Response:
+    """One page of `messages` (already in Slack's order) for history and replies: `limit`
+    (1-999), an opaque `cursor`, and metadata only with `include_all_metadata` (as Slack)."""
+    limit = min(max(call.int_param("limit", 100), 1), 999)
+    cursor = call.text_param("cursor")
+    start = 0
+    if cursor:
+        if not cursor.startswith(_CURSOR) or not cursor[len(_CURSOR) :].isdigit():
+            return error("invalid_cursor")
+        start = int(cursor[len(_CURSOR) :])
+    page = messages[start : start + limit]
+    more = start + limit < len(messages)
+    with_metadata = call.text_param("include_all_metadata") in ("true", "1")
+    shown = []
+    for message in page:
+        out = call.slack_message(message)
+        if not with_metadata:
+            out.pop("metadata", None)
+        shown.append(out)
+    return {
+        "ok": True,
+        "messages": shown,
+        "has_more": more,
+        "pin_count": 0,
+        "response_metadata": {"next_cursor": f"{_CURSOR}{start + limit}" if more else ""},
+    }
+
+
+_CURSOR = "bmV4dF90czox"  # what Slack's cursors look like: opaque base64
+
+
+def _in_window(call: WebCall, message: EmulatedMessage) -> bool:
+    oldest = call.float_param("oldest", 0.0)
+    latest = call.float_param("latest", float("inf"))
+    return oldest <= float(message.ts) <= latest
+
+
 def history(call: WebCall) -> Response:
     ws = call.ws
     channel = ws.resolve_channel(call.text_param("channel"))
     if channel is None:
         return error("channel_not_found")
-    limit = min(max(call.int_param("limit", 100), 1), 999)
-    oldest = call.float_param("oldest", 0.0)
-    latest = call.float_param("latest", float("inf"))
-    newest_first = [
-        m for m in reversed(ws.top_level.get(channel, [])) if oldest <= float(m.ts) <= latest
-    ]
-    page = newest_first[:limit]
-    return {
-        "ok": True,
-        "messages": [call.slack_message(m) for m in page],
-        "has_more": len(newest_first) > limit,
-        "pin_count": 0,
-        "response_metadata": {"next_cursor": ""},
-    }
+    newest_first = [m for m in reversed(ws.top_level.get(channel, [])) if _in_window(call, m)]
+    return _page(call, newest_first)
+
+
+def replies(call: WebCall) -> Response:
+    """A thread, oldest first: its parent, then the replies (the parent whatever the window)."""
+    ws = call.ws
+    channel = ws.resolve_channel(call.text_param("channel"))
+    if channel is None:
+        return error("channel_not_found")
+    parent = ws.find(channel, call.text_param("ts") or "")
+    if parent is None:
+        return error("thread_not_found")
+    if parent.thread_ts is not None:
+        parent = ws.find(channel, parent.thread_ts) or parent
+    return _page(call, [parent, *(m for m in parent.replies if _in_window(call, m))])
 
 
 def reactions_add(call: WebCall) -> Response:
@@ -173,5 +213,6 @@ CHAT_METHODS: dict[str, Method] = {
     "chat.postEphemeral": post_ephemeral,
     "chat.getPermalink": get_permalink,
     "conversations.history": history,
+    "conversations.replies": replies,
     "reactions.add": reactions_add,
 }

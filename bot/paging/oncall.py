@@ -17,6 +17,7 @@ from redis.exceptions import WatchError
 
 from bot.core import keys
 from bot.core.paging_config import SCHEDULE_PREFIX, Level, Oncall
+from bot.core.redis_primitives import retry_after_watch
 from bot.core.slack import UsergroupLister
 from bot.paging.rota import Override, Shift, on_call, prune
 
@@ -47,7 +48,8 @@ async def add_override(
                 pipe.set(key, _OVERRIDES.dump_json(kept), ex=ttl)
                 await pipe.execute()
                 return kept
-            except WatchError:
+            except WatchError as exc:
+                retry_after_watch(exc)
                 continue
 
 

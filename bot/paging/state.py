@@ -11,6 +11,7 @@ from redis.exceptions import WatchError
 
 from bot.core import keys
 from bot.core.errors import StoreUnavailable
+from bot.core.redis_primitives import retry_after_watch
 from bot.models.page import Page
 from bot.store import REDIS_ERRORS
 
@@ -62,7 +63,8 @@ class PageStore:
                         self._queue_write(pipe, page)
                         await pipe.execute()
                         break
-                    except WatchError:
+                    except WatchError as exc:
+                        retry_after_watch(exc)
                         continue
             if not page.is_open:
                 await self._forget_person(
@@ -107,7 +109,8 @@ class PageStore:
                     pipe.set(storm, page.page_id, ex=max(1, int(storm_window.total_seconds())))
                     await pipe.execute()
                     return True
-                except WatchError:
+                except WatchError as exc:
+                    retry_after_watch(exc)
                     return False
         except REDIS_ERRORS as exc:
             raise StoreUnavailable(f"Redis is unreachable: {exc}") from exc

@@ -18,10 +18,12 @@ from bot.changes.flow import record
 from bot.changes.payload import ChangeReport
 from bot.core import keys
 from bot.core.errors import StoreUnavailable
+from bot.core.replication import NotReplicated
 from bot.deps import Deps
 from bot.models.change import Change
 from bot.store import REDIS_ERRORS
 from handlers.http_edge import Rejection, check_bearer, parse_model, read_body, reject, unavailable
+from handlers.webhooks import durable
 
 SOURCE = "change"
 
@@ -58,13 +60,20 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
             author=report.author,
         )
         claim = keys.change_delivery(digest)
-        try:
-            fresh = await deps.store.claim(claim, keys.CHANGE_DELIVERY_TTL_S)
+
+        async def intake(scoped: Deps) -> bool:
+            fresh = await scoped.store.claim(claim, keys.CHANGE_DELIVERY_TTL_S)
             if fresh:
-                await record(change, redis=deps.redis, retention=deps.config.retention, now=now)
-        except (StoreUnavailable, *REDIS_ERRORS):
+                await record(change, redis=scoped.redis, retention=scoped.config.retention, now=now)
+            return fresh
+
+        try:
+            fresh = await durable.stored(deps, intake)
+        except (StoreUnavailable, *REDIS_ERRORS) as exc:
             with contextlib.suppress(*REDIS_ERRORS):
-                await deps.redis.delete(claim)  # nothing recorded: the sender's retry must count
+                await deps.redis.delete(claim)  # not acknowledged: the sender's retry must count
+            if isinstance(exc, NotReplicated):
+                return unavailable(SOURCE, deps.metrics, str(exc), on_primary_only=True)
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
         outcome = "recorded" if fresh else "duplicate"
         deps.metrics.webhook_deliveries.labels(SOURCE, outcome).inc()

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.core.errors import StoreUnavailable
+from bot.core.replication import NotReplicated
 from bot.deps import Deps
 from bot.sentry.api import org_url
 from bot.sentry.intake import (
@@ -36,6 +37,7 @@ from bot.store import REDIS_ERRORS
 from bot.triage import IntakeResult
 from handlers import wiring
 from handlers.http_edge import Rejection, parse_model, read_body, reject, unavailable
+from handlers.webhooks import durable
 from handlers.webhooks.later import attach_changes_later
 
 SOURCE = "sentry"
@@ -101,16 +103,20 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
         deps.metrics.webhook_deliveries.labels(SOURCE, "ignored").inc()
         return JSONResponse({"ok": True, "outcome": "ignored"})
 
-    async def apply(hook: SentryHook, delivery: tuple[str, ...]) -> IntakeResult | None:
-        settings = deps.settings
+    async def apply(
+        scoped: Deps, hook: SentryHook, delivery: tuple[str, ...]
+    ) -> IntakeResult | None:
+        settings = scoped.settings
         routing = SentryRouting(
-            deps.config, settings.seawall_channel, org_url(settings.sentry_url, settings.sentry_org)
+            scoped.config,
+            settings.seawall_channel,
+            org_url(settings.sentry_url, settings.sentry_org),
         )
-        now = deps.clock.now()
+        now = scoped.clock.now()
         if isinstance(hook, SentryIssueWebhook):
-            return await receive_issue(deps.store, routing, hook, delivery, now)
+            return await receive_issue(scoped.store, routing, hook, delivery, now)
         if isinstance(hook, SentryMetricAlertWebhook):
-            return await receive_metric_alert(deps.store, routing, hook, delivery, now)
+            return await receive_metric_alert(scoped.store, routing, hook, delivery, now)
         issue_id = hook.data.event.resolved_issue_id()
         if issue_id is None:
             log.warning(
@@ -119,7 +125,19 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
                 hook.data.event.event_id,
             )
             return None
-        return await receive_event_alert(deps.store, routing, hook, issue_id, delivery, now)
+        return await receive_event_alert(scoped.store, routing, hook, issue_id, delivery, now)
+
+    async def intake(
+        scoped: Deps, hook: SentryHook, delivery: tuple[str, ...]
+    ) -> IntakeResult | None:
+        """Every write of one delivery, so that one confirmation covers them all."""
+        result = await apply(scoped, hook, delivery)
+        if result is not None and result.outcome != "unchanged":
+            # A duplicate too: it may be the retry of a delivery whose job was not queued.
+            await wiring.card_changed(scoped, result.card_id)
+        if result is not None and result.outcome == "created":
+            await attach_changes_later(scoped, result.card_id)
+        return result
 
     async def receive(request: Request) -> Response:
         try:
@@ -131,17 +149,15 @@ def endpoint(deps: Deps) -> Callable[[Request], Awaitable[Response]]:
             return reject(SOURCE, rejection, deps.metrics)
         if hook is None:
             return ignored()
+        delivery = delivery_ids(request, body)
         try:
-            result = await apply(hook, delivery_ids(request, body))
-            if result is not None and result.outcome != "unchanged":
-                # A duplicate too: it may be the retry of a delivery whose job was not queued.
-                await wiring.card_changed(deps, result.card_id)
+            result = await durable.stored(deps, lambda scoped: intake(scoped, hook, delivery))
+        except NotReplicated as exc:
+            return unavailable(SOURCE, deps.metrics, str(exc), on_primary_only=True)
         except (StoreUnavailable, *REDIS_ERRORS):
             return unavailable(SOURCE, deps.metrics, "Redis is unreachable")
         if result is None:
             return ignored()
-        if result.outcome == "created":
-            await attach_changes_later(deps, result.card_id)
         deps.metrics.webhook_deliveries.labels(SOURCE, result.outcome).inc()
         if result.outcome != "duplicate":
             deps.metrics.webhook_alerts.labels(SOURCE).inc()

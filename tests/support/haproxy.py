@@ -35,12 +35,20 @@ class HAProxyServer(ChildProcess):
     not_ready = "did not answer on its admin socket"
 
     def __init__(
-        self, workdir: Path, servers: list[str], backend: str = "be", executable: str = "haproxy"
+        self,
+        workdir: Path,
+        servers: list[str],
+        backend: str = "be",
+        executable: str = "haproxy",
+        ports: dict[str, int] | None = None,
     ) -> None:
         super().__init__(workdir, None, executable, "haproxy.log")
         self.servers = servers
         self.backend = backend
         self.socket_path = self.workdir / "admin.sock"
+        # Where each server listens: given, to balance real servers (bench/cluster.py), or
+        # free ports nothing listens on, which is all the runtime API needs.
+        self.ports = ports or {}
 
     @property
     def url(self) -> str:
@@ -63,7 +71,9 @@ class HAProxyServer(ChildProcess):
             f"backend {self.backend}",
             "  balance roundrobin",
         ]
-        lines += [f"  server {name} {HOST}:{free_port()}" for name in self.servers]
+        lines += [
+            f"  server {name} {HOST}:{self.ports.get(name) or free_port()}" for name in self.servers
+        ]
         (self.workdir / "haproxy.cfg").write_text("\n".join(lines) + "\n")
 
     def _command(self, executable: str) -> list[str]:

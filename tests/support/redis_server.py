@@ -41,13 +41,21 @@ class RedisServer(ChildProcess):
     not_ready = "did not answer PING on port {port}"
 
     def __init__(
-        self, workdir: Path, port: int | None = None, executable: str = "redis-server"
+        self,
+        workdir: Path,
+        port: int | None = None,
+        executable: str = "redis-server",
+        extra_args: tuple[str, ...] = (),
+        password: str | None = None,
     ) -> None:
         super().__init__(workdir, port, executable, "redis-server.log")
+        self.extra_args = extra_args  # e.g. ("--replicaof", host, port) for a replica
+        self.password = password  # requirepass (and masterauth, for when it is a replica)
 
     @property
     def url(self) -> str:
-        return f"redis://{HOST}:{self.port}/0"
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}{HOST}:{self.port}/0"
 
     def client(self, **kwargs: Any) -> redis.Redis:
         """A new sync client for this server; the caller closes it."""
@@ -67,6 +75,9 @@ class RedisServer(ChildProcess):
             "--dir", str(self.workdir),
             "--daemonize", "no",
             "--logfile", "",
+            *(("--requirepass", self.password, "--masterauth", self.password)
+              if self.password else ()),
+            *self.extra_args,
         ]  # fmt: skip
 
     def _is_ready(self, proc: subprocess.Popen[bytes]) -> bool:
@@ -75,6 +86,7 @@ class RedisServer(ChildProcess):
         client = redis.Redis(
             host=HOST,
             port=self.port,
+            password=self.password,
             socket_connect_timeout=0.2,
             socket_timeout=1,
             retry=Retry(NoBackoff(), 0),
@@ -101,11 +113,16 @@ def let_time_pass(client: redis.Redis, seconds: float) -> None:
             client.pexpire(key, ttl_ms - int(seconds * 1000))
 
 
+# Bookkeeping, not state: running workers rewrite their heartbeat every few seconds, and every
+# acknowledged request rewrites the replication marker (bot/core/replication.py).
+BOOKKEEPING = frozenset({keys.WORKERS, keys.REPLICATION_MARKER})
+
+
 def state_keys(client: redis.Redis) -> list[Any]:
-    """Every seawall:* key that holds state a request could have changed: all of them but the
-    workers' heartbeat, which running workers rewrite on their own every few seconds."""
+    """Every seawall:* key that holds state a request could have changed: all of them but
+    BOOKKEEPING."""
     return sorted(
         key
         for key in client.scan_iter(match="seawall:*", count=1000)
-        if (key.decode() if isinstance(key, bytes) else key) != keys.WORKERS
+        if (key.decode() if isinstance(key, bytes) else key) not in BOOKKEEPING
     )

@@ -46,6 +46,7 @@ class SeawallStack:
     sender: SlackSender
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=10))
     _poster_stop: asyncio.Event | None = None
+    _poster_done: Any = None  # the poster task's concurrent.futures.Future
     _worker: Any = None
 
     @property
@@ -72,11 +73,20 @@ class SeawallStack:
         self.server.spawn(worker.start())
 
     def start_poster(self) -> None:
-        async def run() -> None:
-            self._poster_stop = asyncio.Event()
-            await build_poster(self.deps).run(self._poster_stop)
+        stop = asyncio.Event()
+        self._poster_stop = stop
 
-        self.server.spawn(run())
+        async def run() -> None:
+            await build_poster(self.deps).run(stop)
+
+        self._poster_done = self.server.spawn(run())
+
+    def close_poster(self) -> None:
+        """Stop the poster and wait until it has (a test may start another later)."""
+        stop, self._poster_stop = self._poster_stop, None
+        if stop is not None and self._poster_done is not None:
+            self.server.loop.call_soon_threadsafe(stop.set)
+            self._poster_done.result(timeout=10)
 
     def close(self) -> None:
         if self._worker is not None:

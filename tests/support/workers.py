@@ -1,4 +1,5 @@
-"""`seawall worker` as real child processes, for crash drills (SIGKILL mid-step)."""
+"""`seawall worker` and `seawall serve` as real child processes, for crash drills (SIGKILL
+mid-step) and failover drills."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
+from tests.support.ports import HOST
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -16,8 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class WorkerProcess:
     """One `seawall worker` with the given environment; owned and stopped by PID."""
 
+    command: tuple[str, ...] = ("worker",)
+    what = "the worker"
+
     def __init__(self, workdir: Path, env: dict[str, str], name: str) -> None:
-        self.log_path = Path(workdir) / f"worker-{name}.log"
+        self.log_path = Path(workdir) / f"{self.command[0]}-{name}.log"
         self.env = env
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -27,27 +34,35 @@ class WorkerProcess:
         return self.proc.pid
 
     def start(self) -> None:
+        self.launch()
+        self.wait_started()
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (start several, then wait for each)."""
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SEAWALL_"))}
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "handlers.cli", "worker"],
+                [sys.executable, "-m", "handlers.cli", *self.command],
                 env={**clean, **self.env},
-                cwd=ROOT,
+                cwd=ROOT,  # python -m puts ROOT first on sys.path: this tree's code runs
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+
+    def wait_started(self) -> None:
         wait_until(
-            lambda: (
-                ("worker" in self.log() and "started on queue" in self.log())
-                or self.proc.poll() is not None
-            ),
+            lambda: self.is_started() or self.proc.poll() is not None,  # type: ignore[union-attr]
             timeout=20,
-            what="the worker to start",
+            what=f"{self.what} to start",
         )
+        assert self.proc is not None
         if self.proc.poll() is not None:
-            raise RuntimeError(f"worker exited at start:\n{self.log()[-2000:]}")
+            raise RuntimeError(f"{self.what} exited at start:\n{self.log()[-2000:]}")
+
+    def is_started(self) -> bool:
+        return "worker" in self.log() and "started on queue" in self.log()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -82,3 +97,20 @@ def worker_env(settings: object, config_path: Path) -> dict[str, str]:
         "SEAWALL_CONFIG": str(config_path),
         "SEAWALL_POST_INTERVAL": "0.05",
     }
+
+
+class WebProcess(WorkerProcess):
+    """One `seawall serve` on 127.0.0.1 and the port in its env's PORT; owned by PID."""
+
+    command = ("serve", "--host", HOST)
+    what = "the web process"
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.env['PORT']}"
+
+    def is_started(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False

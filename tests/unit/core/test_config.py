@@ -143,3 +143,32 @@ def test_a_checklist_without_items_or_with_a_bad_name_is_a_config_error(tmp_path
     problems = " | ".join(caught.value.problems)
     assert "approvers.checklists.database.items: Field required" in problems
     assert "Data Base" in problems
+
+
+def test_sentinels_without_a_master_name_say_which_setting_is_missing() -> None:
+    problem = settings_with(REDIS_SENTINELS="10.0.0.5:26379,10.0.0.6:26379")
+    assert problem.startswith("REDIS_SENTINELS is set but REDIS_SENTINEL_MASTER is not")
+
+
+def test_a_master_name_without_sentinels_is_refused() -> None:
+    problem = settings_with(REDIS_SENTINEL_MASTER="seawall")
+    assert problem.startswith("REDIS_SENTINEL_MASTER is set but REDIS_SENTINELS is not")
+
+
+def test_a_sentinel_that_is_not_host_and_port_is_named() -> None:
+    problem = settings_with(REDIS_SENTINELS="10.0.0.5:26379,10.0.0.6", REDIS_SENTINEL_MASTER="s")
+    assert problem.startswith("REDIS_SENTINELS is invalid: '10.0.0.6' is not host:port")
+
+
+def test_sentinels_are_read_as_addresses() -> None:
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "SEAWALL_CHANNEL": "C0ALERTS",
+            "ALERTMANAGER_WEBHOOK_TOKEN": "t",
+            "REDIS_SENTINELS": " 10.0.0.5:26379, [::1]:26380 ",
+            "REDIS_SENTINEL_MASTER": "seawall",
+        }
+    )
+    assert settings.sentinel_addresses() == (("10.0.0.5", 26379), ("::1", 26380))

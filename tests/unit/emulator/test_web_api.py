@@ -335,3 +335,34 @@ def test_a_malformed_json_body_answers_invalid_json(
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     answer = http.post(f"{api_url}chat.postMessage", content=b"{nope", headers=headers).json()
     assert answer == {"ok": False, "error": "invalid_json"}
+
+
+def test_history_pages_with_a_cursor_until_there_is_no_more(slack: WebClient) -> None:
+    posted = [slack.chat_postMessage(channel=ALERTS, text=f"m{i}")["ts"] for i in range(5)]
+    seen, cursor = [], None
+    while True:
+        page = slack.conversations_history(
+            channel=ALERTS, limit=2, **({"cursor": cursor} if cursor else {})
+        )
+        seen += [m["ts"] for m in page["messages"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        if not cursor:
+            break
+    assert seen == list(reversed(posted))
+
+
+def test_message_metadata_is_read_back_only_when_asked_for(slack: WebClient) -> None:
+    metadata = {"event_type": "seawall_card", "event_payload": {"card_id": "am-1"}}
+    slack.chat_postMessage(channel=ALERTS, text="card", metadata=metadata)
+    plain = slack.conversations_history(channel=ALERTS)["messages"][0]
+    full = slack.conversations_history(channel=ALERTS, include_all_metadata=True)["messages"][0]
+    assert "metadata" not in plain
+    assert full["metadata"] == metadata
+
+
+def test_replies_lists_the_parent_then_its_replies_oldest_first(slack: WebClient) -> None:
+    parent = slack.chat_postMessage(channel=ALERTS, text="card")["ts"]
+    first = slack.chat_postMessage(channel=ALERTS, text="one", thread_ts=parent)["ts"]
+    slack.chat_postMessage(channel=ALERTS, text="two", thread_ts=parent)
+    thread = slack.conversations_replies(channel=ALERTS, ts=first)["messages"]
+    assert [m["text"] for m in thread] == ["card", "one", "two"]
