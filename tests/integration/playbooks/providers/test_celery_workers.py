@@ -49,6 +49,9 @@ class TestCeleryWorkers(WorkerPoolContract):
             on(make_pool(), 0)
             for i in range(n):
                 celery_pool.send(f"waiting-{i}")
+            # The broker's own count first: a depth read before the last publish lands (or
+            # after a not-yet-paused worker took one) would test the timing, not the reading.
+            wait_until(lambda: celery_pool.waiting() == n, what=f"{n} tasks in the broker")
 
         return leave
 
