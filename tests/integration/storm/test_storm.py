@@ -93,12 +93,15 @@ def test_a_burst_of_60_groups_gets_one_storm_card_that_converges_then_says_it_is
     )
     final = stack.emulator.message(CHANNEL, card.ts)
     assert header(final) == "🌤️ STORM OVER · 60 groups, all resolved"
-    assert "Storm over at" in text_of(final) and "every group resolved." in text_of(final)
+    assert "Storm over at" in text_of(final)
+    assert "every group resolved." in text_of(final)
     assert "Acknowledge all" not in text_of(final)  # nothing left to act on
     assert [r.text for r in final.replies] == ["🌤️ Storm over: all 60 groups resolved."]
     assert len(storm_cards(stack)) == 1
     assert len(group_cards(stack)) == GROUPS  # still one message per group
-    assert not [c for c in stack.emulator.calls if c.http_status == 429 and c.method == "chat.update"]
+    assert not [
+        c for c in stack.emulator.calls if c.http_status == 429 and c.method == "chat.update"
+    ]
 
 
 def test_a_storm_with_no_change_for_its_quiet_time_is_over(make_stack: StackFactory) -> None:
@@ -156,7 +159,9 @@ def test_acknowledge_all_acknowledges_every_firing_group_once(make_stack: StackF
         stored = stack.deps.store
         card_id = stack.server.run_coroutine(stored.card_for_message(CHANNEL, member.ts))
         acked = stack.server.run_coroutine(stored.get_card(card_id))
-        assert acked is not None and acked.ack is not None and acked.ack.user_id == "U0BOB"
+        assert acked is not None
+        assert acked.ack is not None
+        assert acked.ack.user_id == "U0BOB"
     [answer] = wait_until(lambda: stack.emulator.ephemerals, what="the answer")
     assert answer.text.startswith("Acknowledged 12 firing groups.")
 
@@ -175,7 +180,8 @@ def test_acknowledge_all_is_refused_to_someone_the_access_rules_do_not_allow(
     [answer] = wait_until(lambda: stack.emulator.ephemerals, what="the refusal")
     assert "responders" in answer.text
     storm = stack.server.run_coroutine(stack.deps.store.get_card(_card_id(stack, card)))
-    assert storm is not None and storm.ack is None
+    assert storm is not None
+    assert storm.ack is None
 
 
 def _card_id(stack: SeawallStack, message: EmulatedMessage) -> str:

@@ -115,3 +115,14 @@ def load_settings_value(channel: str) -> str:
             "ALERTMANAGER_WEBHOOK_TOKEN": "t",
         }
     ).seawall_channel
+
+
+def test_the_storm_section_has_defaults_and_refuses_unknown_keys(tmp_path: Path) -> None:
+    assert load_file_config(None).storm.threshold == 10
+    assert load_file_config(None).storm.quiet.total_seconds() == 600
+    path = write_config(tmp_path, "storm: {threshold: 25, quiet: 5m, summary_only: [Info]}\n")
+    storm = load_file_config(path).storm
+    assert (storm.threshold, storm.quiet.total_seconds(), storm.summary_only) == (25, 300, ["info"])
+    with pytest.raises(ConfigError) as raised:
+        load_file_config(write_config(tmp_path, "storm: {treshold: 25}\n"))
+    assert "storm.treshold" in str(raised.value)
