@@ -88,7 +88,7 @@ class StormPlanner:
             "storm in %s: %d new alert cards waiting; storm card %s", channel, len(new), card_id
         )
         initial = rules.new_storm(channel, now, self.config, await self._team())
-        await self._enqueue_quiet(channel, rules.quiet_at(initial), now)
+        await _check_quiet_at(self.jobs, channel, rules.quiet_at(initial), now)
         wait = await self.refresh(channel, card_id, now, initial=initial)
         return await self._pass(channel, card_id, wait)
 
@@ -140,19 +140,18 @@ class StormPlanner:
         storm = card.subject if card is not None and isinstance(card.subject, Storm) else initial
         if storm is None or storm.is_over:
             # Gone (expired, deleted) or ended by another pass: the channel is calm again.
-            await self.state.end(channel, storm_id, None)
+            await self.state.end(channel, storm_id, self._keep_ms())
             return 0
+        await self._join_waiting(channel, storm_id)
         rows = await self._rows(storm, await self.state.members(storm_id))
         merged, change = rules.merge(storm, rows, now)
         reason = rules.ending(merged, now)
         wait = rules.refresh_wait(storm, change, now)
-        if reason is None and card is not None:
-            if wait is None:
-                return 0
-            if wait > timedelta(0):
-                # Not before the minor change is due, nor more often than a rebuild may be.
-                await self.store.pause(keys.storm_refresh_pause(channel), keys.STORM_REFRESH_MS)
-                return max(1, int(wait.total_seconds() * 1000))
+        if reason is None and card is not None and wait != timedelta(0):
+            # Nothing new, or a minor change not due yet: look again no sooner than a rebuild
+            # may happen (reading every group's revision is not free either).
+            await self.store.pause(keys.storm_refresh_pause(channel), keys.STORM_REFRESH_MS)
+            return 0 if wait is None else max(1, int(wait.total_seconds() * 1000))
         shown = merged.model_copy(update={"refreshed_at": now})
         if reason is not None:
             shown = shown.model_copy(update={"ended_at": now, "end_reason": reason})
@@ -167,6 +166,17 @@ class StormPlanner:
             return 0
         await self._finish(channel, storm_id, shown, now)
         return 0
+
+    async def _join_waiting(self, channel: str, storm_id: str) -> None:
+        """Every new alert card waiting in the channel's outbox joins the storm, not only the
+        ones a pass saw (a pass reads PASS_SIZE cards: 500 groups would join 100 a rebuild)."""
+        waiting = [
+            i
+            for i in await self.state.unordered(channel, rules.MEMBER_SCORE_BASE)
+            if rules.is_alert_card(i)
+        ]
+        entries = await self.store.outbox_entries(waiting)
+        await self.state.join(storm_id, [e.card_id for e in entries if e.ts is None])
 
     async def _rows(self, storm: Storm, members: list[str]) -> list[StormRow]:
         """Every member's row: re-read only the cards whose revision moved since the card was
@@ -195,9 +205,12 @@ class StormPlanner:
                 rows.append(row)
         return rows
 
+    def _keep_ms(self) -> int:
+        """How long an ended storm's member list stays: as long as its card."""
+        return int(self.retention.resolved_cards.total_seconds() * 1000)
+
     async def _finish(self, channel: str, storm_id: str, storm: Storm, now: datetime) -> None:
-        keep_ms = int(self.retention.resolved_cards.total_seconds() * 1000)
-        await self.state.end(channel, storm_id, keep_ms)
+        await self.state.end(channel, storm_id, self._keep_ms())
         released = rules.released_at_end(storm)
         now_ms = int(now.timestamp() * 1000)
         await self.state.bring_back(channel, released, now_ms, keep_score=True)
@@ -220,14 +233,6 @@ class StormPlanner:
             except (SlackApiError, *REDIS_ERRORS, OSError, TimeoutError) as exc:
                 log.warning("auth.test failed (%s); the storm card has no links this time", exc)
         return self._team_url
-
-    async def _enqueue_quiet(self, channel: str, due: datetime, now: datetime) -> None:
-        await self.jobs.enqueue(
-            QUIET_JOB,
-            key=f"{channel}:{int(due.timestamp())}",
-            delay_s=max(0.0, (due - now).total_seconds()),
-            channel=channel,
-        )
 
 
 def _marker(entry: OutboxEntry) -> bool:
@@ -288,16 +293,24 @@ async def quiet_check(deps: Deps, *, channel: str) -> str:
         return "no storm"
     due, now = rules.quiet_at(card.subject), deps.clock.now()
     if due - now > QUIET_EARLY:
-        await deps.jobs.enqueue(
-            QUIET_JOB,
-            key=f"{channel}:{int(due.timestamp())}",
-            delay_s=(due - now).total_seconds(),
-            channel=channel,
-        )
+        await _check_quiet_at(deps.jobs, channel, due, now)
         return "later"
     await deps.clock.sleep(max(0.0, (due - now).total_seconds()))
     await state.bring_back(channel, [storm_id], rules.STORM_CARD_SCORE)
+    # If a change came meanwhile, the pass does not end the storm: the next check is due a
+    # quiet time after now at the latest (and finds no storm if this one ends).
+    now = deps.clock.now()
+    await _check_quiet_at(deps.jobs, channel, now + card.subject.quiet, now)
     return "due"
+
+
+async def _check_quiet_at(jobs: JobQueue, channel: str, due: datetime, now: datetime) -> None:
+    await jobs.enqueue(
+        QUIET_JOB,
+        key=f"{channel}:{int(due.timestamp())}",
+        delay_s=max(0.0, (due - now).total_seconds()),
+        channel=channel,
+    )
 
 
 async def headline_for(deps: Deps, channels: list[str]) -> str | None:

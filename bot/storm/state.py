@@ -20,6 +20,9 @@ return 0
 """
 
 
+CARDS_PER_READ = 200
+
+
 class StormState:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
@@ -66,12 +69,20 @@ class StormState:
         since = now_ms - keys.STORM_RECENT_S * 1000
         return list(await self.redis.zrangebyscore(keys.storm_recent(channel), since, "+inf"))
 
+    async def unordered(self, channel: str, below: int) -> list[str]:
+        """Cards of the channel's outbox with a score under `below`: every card but those a
+        storm has ordered already (bot/storm/rules.py: MEMBER_SCORE_BASE)."""
+        return list(await self.redis.zrangebyscore(keys.outbox(channel), "-inf", f"({below}"))
+
     async def cards(self, card_ids: list[str]) -> list[TriageCard | None]:
-        """Several cards in one round trip (None: gone)."""
-        if not card_ids:
-            return []
-        raws = await self.redis.mget([keys.card(i) for i in card_ids])
-        return [TriageCard.model_validate_json(raw) if raw else None for raw in raws]
+        """Several cards, CARDS_PER_READ to a round trip (None: gone): a storm's thousands of
+        cards at ~10 KB each must not come back as one reply of tens of MB."""
+        found: list[TriageCard | None] = []
+        for start in range(0, len(card_ids), CARDS_PER_READ):
+            chunk = card_ids[start : start + CARDS_PER_READ]
+            raws = await self.redis.mget([keys.card(i) for i in chunk])
+            found += [TriageCard.model_validate_json(raw) if raw else None for raw in raws]
+        return found
 
     async def order(self, channel: str, scores: Mapping[str, int]) -> None:
         """Set the outbox order of cards already in it (XX: never adds one that left)."""
