@@ -381,16 +381,6 @@ def storm_refresh_pause(channel: str) -> str:
 STORM_REFRESH_MS = 2_000
 
 
-# Set when a storm's groups changed while its card could not be rebuilt yet (or when its quiet
-# time may be up): the next poster pass rebuilds it. Deleted by that rebuild; TTL a day, in
-# case the storm ended meanwhile.
-def storm_stale(channel: str) -> str:
-    return f"{PREFIX}:storm:{channel}:stale"
-
-
-STORM_STALE_TTL_S = 24 * 3600
-
-
 # HASH token bucket shared by every poster: chat.update calls (Tier 3, ~50/min per workspace).
 # Fields: tokens left, and when they were counted (Redis's own clock). TTL: the time to fill up
 # again, after which a missing bucket is a full one.

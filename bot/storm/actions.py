@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.cards.common import CardMessage, slack_time
+from bot.cards.common import CardMessage, escape, slack_time
 from bot.cards.silence import matchers_text, storm_question
 from bot.core import keys
 from bot.core.errors import ExternalServiceError
@@ -219,12 +219,12 @@ async def _create(
         )
         reply = (
             f"🔕 <@{user_id}> silenced this storm until {slack_time(until)} "
-            f"(silence {silence_id}) with {matchers_text(matchers)}."
+            f"(silence {escape(silence_id)}) with {matchers_text(matchers)}."
         )
         return CardMutation(card=current, replies=[reply])
 
     await store.mutate_card(card_id, show)
     return (
-        f"Silenced until {slack_time(until)} (Alertmanager silence {silence_id}) with "
+        f"Silenced until {slack_time(until)} (Alertmanager silence {escape(silence_id)}) with "
         f"{matchers_text(matchers)}, as you confirmed."
     )
