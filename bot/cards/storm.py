@@ -51,21 +51,27 @@ def duration_text(value: timedelta) -> str:
     return f"{seconds} s"
 
 
+def counted(n: int, word: str) -> str:
+    """'1 group', '1,200 groups': the first line is read on a lock screen, so it reads right."""
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def headline(storm: Storm) -> str:
     """The first line, plain text: what a phone's lock screen shows of the storm (and of the
     page about it). The worst group's name is untrusted: escape it before mrkdwn."""
     groups = len(storm.rows)
     firing = storm.firing_rows()
     if storm.end_reason == "resolved":
-        text = f"🌤️ STORM OVER · {groups:,} groups, all resolved"
+        text = f"🌤️ STORM OVER · {counted(groups, 'group')}, all resolved"
     elif storm.end_reason == "quiet":
         text = (
             f"🌤️ STORM OVER · quiet for {duration_text(storm.quiet)} · "
-            f"{len(firing):,} of {groups:,} groups still firing"
+            f"{len(firing):,} of {counted(groups, 'group')} still firing"
         )
     else:
         text = (
-            f"⛈️ STORM · {len(firing):,} groups firing · {storm.firing_alerts:,} alerts"
+            f"⛈️ STORM · {counted(len(firing), 'group')} firing · "
+            f"{counted(storm.firing_alerts, 'alert')}"
             f"{_worst(storm)}"
         )
     return truncate(plain(text), HEADER_TEXT_MAX)

@@ -15,6 +15,9 @@ from bot.core.durations import Duration
 # takes more than ten seconds to show, which is when one summary beats waiting.
 DEFAULT_THRESHOLD = 10
 DEFAULT_QUIET = timedelta(minutes=10)
+# A storm is recognised within one poster pass, which reads 100 outbox cards
+# (bot/poster.py: PASS_SIZE): a threshold of 100 or more could never be reached.
+THRESHOLD_MAX = 99
 
 
 class StormConfig(BaseModel):
@@ -25,7 +28,7 @@ class StormConfig(BaseModel):
     threshold: int = Field(
         default=DEFAULT_THRESHOLD,
         ge=1,
-        le=10_000,
+        le=THRESHOLD_MAX,
         description="a channel whose outbox holds more than this many new alert cards is in a "
         "storm: one storm card, then the per-group cards worst first",
     )

@@ -94,7 +94,7 @@ def test_one_group_is_one_line_with_its_labels_counts_and_link() -> None:
     assert "• `Storm0000` `env=prod` 3 firing, 1 resolved" in text
     assert f"<{TEAM}archives/C0ALERTS/p1772506800000000|↗>" in text
     assert blocks[0]["text"]["text"] == (
-        "⛈️ STORM · 1 groups firing · 3 alerts · worst: critical Storm0000"
+        "⛈️ STORM · 1 group firing · 3 alerts · worst: critical Storm0000"
     )
 
 
@@ -184,4 +184,4 @@ def test_acknowledge_all_goes_once_every_firing_group_is_acknowledged() -> None:
 def test_the_first_line_fits_a_header_whatever_the_worst_name() -> None:
     line = headline(storm_of([row(0, name="X" * 500)]))
     assert len(line) <= 150
-    assert line.startswith("⛈️ STORM · 1 groups firing · 20 alerts · worst: critical XXX")
+    assert line.startswith("⛈️ STORM · 1 group firing · 20 alerts · worst: critical XXX")

@@ -126,3 +126,6 @@ def test_the_storm_section_has_defaults_and_refuses_unknown_keys(tmp_path: Path)
     with pytest.raises(ConfigError) as raised:
         load_file_config(write_config(tmp_path, "storm: {treshold: 25}\n"))
     assert "storm.treshold" in str(raised.value)
+    with pytest.raises(ConfigError) as raised:  # a pass reads 100 cards: never reached
+        load_file_config(write_config(tmp_path, "storm: {threshold: 100}\n"))
+    assert "storm.threshold" in str(raised.value)

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from bot.alerts.payload import AlertmanagerWebhook
 from bot.alerts.rules import apply_notification, card_id_for_group
-from bot.core.storm_config import StormConfig
+from bot.core.storm_config import THRESHOLD_MAX, StormConfig
 from bot.models.alert import Alert, AlertGroup, Status
 from bot.models.card import Ack, TriageCard
 from bot.models.storm import Storm, StormRow
+from bot.poster import PASS_SIZE
 from bot.storm import rules
 from tests.fixtures.alertmanager_payloads import group_payload
 
@@ -55,6 +56,11 @@ def test_more_new_alert_cards_than_the_threshold_is_a_storm() -> None:
     assert not rules.is_storm(10, CONFIG)
     assert rules.is_storm(11, CONFIG)
     assert not rules.is_storm(500, StormConfig(enabled=False))
+
+
+def test_the_largest_threshold_is_one_a_single_pass_can_exceed() -> None:
+    # A storm is counted in one poster pass: a higher threshold would never start one.
+    assert THRESHOLD_MAX == PASS_SIZE - 1
 
 
 def test_a_row_says_the_groups_name_labels_severity_counts_and_acknowledgement() -> None:
