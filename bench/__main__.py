@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bench import ack_latency, ingest, memory, paging, scale, storm
+from bench import ack_latency, ingest, memory, paging, scale, storm, storm_ingest
 
 
 def main() -> None:
@@ -13,6 +13,7 @@ def main() -> None:
         ("ack latency", ack_latency.main),
         ("ingest", ingest.main),
         ("storm", lambda: storm.main([])),
+        ("storm ingest", lambda: storm_ingest.main([])),
         ("memory", memory.main),
         ("paging", paging.main),
         ("processes", scale.main),

@@ -26,6 +26,7 @@ from bench.stack import CHANNEL, TOKEN, BenchStack, start_stack
 from bench.storm_traffic import (
     ChannelWatch,
     Delivery,
+    ReadableWatch,
     SendReport,
     StormSize,
     alertmanager_shown,
@@ -59,6 +60,12 @@ class Side:
     first_message_s: float | None
     all_latest_s: float | None
     groups_latest: int
+    readable_s: float | None = None  # every group's name and state, in any message
+    groups_readable: int = 0
+    final_readable_s: float | None = None  # ... with its final count
+    groups_final_readable: int = 0
+    storm_cards: int = 0
+    storm_updates: int = 0
 
 
 @dataclass
@@ -103,7 +110,9 @@ def redis_commands(stack: BenchStack) -> int:
         client.close()
 
 
-def side(stack: BenchStack, watch: ChannelWatch, methods: set[str], t0: float) -> Side:
+def side(
+    stack: BenchStack, watch: ChannelWatch, readable: ReadableWatch, methods: set[str], t0: float
+) -> Side:
     calls = Counter((c.method, c.http_status) for c in stack.emulator.calls if c.method in methods)
     per_group: Counter[str] = Counter()
     for message in stack.emulator.messages(watch.channel):
@@ -111,12 +120,27 @@ def side(stack: BenchStack, watch: ChannelWatch, methods: set[str], t0: float) -
         if shown is not None:
             per_group[shown.group] += 1
     done = watch.all_latest_at()
+    read = readable.all_at(readable.readable_at)
+    final = readable.all_at(readable.final_at)
+    updates = sum(
+        1
+        for c in stack.emulator.calls
+        if c.method == "chat.update"
+        and c.http_status == 200
+        and c.params.get("ts") in readable.storm_cards
+    )
     return Side(
         calls,
         per_group,
         watch.first_post_at - t0 if watch.first_post_at else None,
         done - t0 if done else None,
         len(watch.latest_at),
+        read - t0 if read else None,
+        len(readable.readable_at),
+        final - t0 if final else None,
+        len(readable.final_at),
+        len(readable.storm_cards),
+        updates,
     )
 
 
@@ -137,9 +161,11 @@ def run(size: StormSize) -> StormResult:
         seawall.expect(names, size.alerts_per_group, size.waves)
         am = ChannelWatch(AM_CHANNEL, alertmanager_shown)
         am.expect(names, size.alerts_per_group, 0)
+        seawall_read = ReadableWatch(CHANNEL, names, size.alerts_per_group, seawall_shown)
+        am_read = ReadableWatch(AM_CHANNEL, names, size.alerts_per_group, alertmanager_shown)
 
         def on_message(channel: str, message: EmulatedMessage, event: str) -> None:
-            for watch in (seawall, am):
+            for watch in (seawall, am, seawall_read, am_read):
                 watch.on_message(channel, message, event)
 
         stack.emulator.on_message = on_message
@@ -180,8 +206,8 @@ def run(size: StormSize) -> StormResult:
             stored,
             firing,
             in_am,
-            side(stack, seawall, {"chat.postMessage", "chat.update"}, t0),
-            side(stack, am, {"incoming_webhook"}, t0),
+            side(stack, seawall, seawall_read, {"chat.postMessage", "chat.update"}, t0),
+            side(stack, am, am_read, {"incoming_webhook"}, t0),
             waited,
             cpu,
             commands,
@@ -194,10 +220,10 @@ def run(size: StormSize) -> StormResult:
     return result
 
 
-def _seconds(value: float | None, side: Side, groups: int, waited: float) -> str:
+def _seconds(value: float | None, done: int, groups: int, waited: float) -> str:
     if value is not None:
         return f"{value:.2f} s" if value < 10 else f"{value:.1f} s"
-    return f"not within {waited:.0f} s ({side.groups_latest}/{groups} groups)"
+    return f"not within {waited:.0f} s ({done}/{groups} groups)"
 
 
 def _calls(side: Side) -> list[tuple[str, str]]:
@@ -254,19 +280,34 @@ def table(r: StormResult) -> str:
             f"{r.cpu_s['alertmanager']:.1f} s",
         ),
         (
-            "first message after",
-            _seconds(s.first_message_s, s, groups, r.waited_s),
-            _seconds(a.first_message_s, a, groups, r.waited_s),
+            "storm card",
+            f"{s.storm_cards} message, {s.storm_updates} updates" if s.storm_cards else "none",
+            "-",
         ),
         (
-            "every group at its latest state",
-            _seconds(s.all_latest_s, s, groups, r.waited_s),
-            _seconds(a.all_latest_s, a, groups, r.waited_s),
+            "first message after",
+            _seconds(s.first_message_s, s.groups_latest, groups, r.waited_s),
+            _seconds(a.first_message_s, a.groups_latest, groups, r.waited_s),
+        ),
+        (
+            "every group readable (name, state)",
+            _seconds(s.readable_s, s.groups_readable, groups, r.waited_s),
+            _seconds(a.readable_s, a.groups_readable, groups, r.waited_s),
+        ),
+        (
+            "  ... with its final count",
+            _seconds(s.final_readable_s, s.groups_final_readable, groups, r.waited_s),
+            _seconds(a.final_readable_s, a.groups_final_readable, groups, r.waited_s),
+        ),
+        (
+            "every group's own message latest",
+            _seconds(s.all_latest_s, s.groups_latest, groups, r.waited_s),
+            _seconds(a.all_latest_s, a.groups_latest, groups, r.waited_s),
         ),
     ]
     width = max(len(x[1]) for x in rows) + 2
-    lines = [f"{'':34}{'Seawall (chat.postMessage/update)':{width}}Alertmanager 0.25 slack_configs"]
-    lines += [f"{label:34}{left:{width}}{right}" for label, left, right in rows]
+    lines = [f"{'':36}{'Seawall (chat.postMessage/update)':{width}}Alertmanager 0.25 slack_configs"]
+    lines += [f"{label:36}{left:{width}}{right}" for label, left, right in rows]
     return "\n".join(lines)
 
 
@@ -287,6 +328,9 @@ def main(argv: list[str] | None = None) -> StormResult:
     print(
         f"Slack's floor for {size.groups} new messages in one channel: ~{floor:.0f} s."
         f" Alertmanager timings: {AM_TIMINGS}; times are from the first alert sent."
+        " Readable: the group's name and firing state in any message of the channel (its own"
+        " card or message, or the storm card); its own message latest: Seawall's card of the"
+        " group, or Alertmanager's latest message about it, shows all its alerts."
     )
     return result
 

@@ -183,6 +183,9 @@ async def send_storm(
 SEAWALL_FIRING = re.compile(r"\*(\d+) firing\*")
 SEAWALL_NOTIFIED = re.compile(r"notified (\d+)×")
 AM_TITLE = re.compile(r"^\[(FIRING|RESOLVED)(?::(\d+))?\] (\S+)")
+STORM_HEADER = "STORM"
+# A storm card's list entry: `name`, maybe `labels`, then the count (bot/cards/storm_layout.py).
+STORM_ITEM = re.compile(r"`([^`]+)`(?: `[^`]*`)? (\d[\d,]*)")
 
 
 @dataclass(frozen=True)
@@ -195,9 +198,12 @@ class Shown:
 
 
 def seawall_shown(message: EmulatedMessage) -> Shown | None:
+    """A group's own card as it shows the group (None: a storm card, a reply...)."""
     if not message.blocks or message.thread_ts is not None:
         return None
     header = str(message.blocks[0].get("text", {}).get("text", ""))
+    if STORM_HEADER in header:
+        return None
     body = json.dumps(message.blocks, ensure_ascii=False)
     firing, notified = SEAWALL_FIRING.search(body), SEAWALL_NOTIFIED.search(body)
     return Shown(
@@ -257,3 +263,79 @@ class ChannelWatch:
             if len(self.latest_at) < len(self.final):
                 return None
             return max(self.latest_at.values(), default=None)
+
+
+@dataclass(frozen=True)
+class Readable:
+    """A group's name with its state and count, as some message in the channel shows it."""
+
+    group: str
+    firing: bool
+    count: int
+
+
+def storm_card_shown(message: EmulatedMessage) -> list[Readable]:
+    """Every group a storm card lists, with its state (from the section's heading: a severity
+    "… firing", or "resolved") and count. Empty for any other message."""
+    if not message.blocks or message.thread_ts is not None:
+        return []
+    if STORM_HEADER not in str(message.blocks[0].get("text", {}).get("text", "")):
+        return []
+    shown, firing = [], True
+    for block in message.blocks[2:]:
+        if block.get("type") != "section":
+            continue
+        text = str(block.get("text", {}).get("text", ""))
+        first = text.split("\n", 1)[0]
+        if first.startswith("🟢 *resolved*"):
+            firing = False
+        elif "groups firing (" in first or "group firing (" in first:
+            firing = True
+        shown += [Readable(n, firing, int(c.replace(",", ""))) for n, c in STORM_ITEM.findall(text)]
+    return shown
+
+
+class ReadableWatch:
+    """When every group's name and state first became readable in a channel, in any message
+    (its own card, a storm card, Alertmanager's message), and when with its final count."""
+
+    def __init__(
+        self,
+        channel: str,
+        groups: list[str],
+        final_count: int,
+        parse: Callable[[EmulatedMessage], Shown | None],
+    ) -> None:
+        self.channel = channel
+        self.groups = set(groups)
+        self.final_count = final_count
+        self.parse = parse
+        self.lock = threading.Lock()
+        self.readable_at: dict[str, float] = {}
+        self.final_at: dict[str, float] = {}
+        self.storm_cards: set[str] = set()
+
+    def on_message(self, channel: str, message: EmulatedMessage, event: str) -> None:
+        if channel != self.channel or event not in ("posted", "updated"):
+            return
+        items = storm_card_shown(message)
+        if items:
+            with self.lock:
+                self.storm_cards.add(message.ts)
+        shown = self.parse(message)
+        if shown is not None:
+            items.append(Readable(shown.group, True, shown.firing))
+        now = time.monotonic()
+        with self.lock:
+            for item in items:
+                if item.group not in self.groups or not item.firing:
+                    continue
+                self.readable_at.setdefault(item.group, now)
+                if item.count >= self.final_count:
+                    self.final_at.setdefault(item.group, now)
+
+    def all_at(self, which: dict[str, float]) -> float | None:
+        with self.lock:
+            if len(which) < len(self.groups):
+                return None
+            return max(which.values(), default=None)

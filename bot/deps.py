@@ -35,6 +35,16 @@ async def no_extra_roles(user_id: str, action: str | None) -> set[str]:
     return set()
 
 
+# The first line of the storm card of the first of these channels in a storm (None: none is),
+# for pages about a storm. Installed by the composition root, since the feature that knows
+# (storm) may not be imported by the one that asks (paging).
+HeadlineSource = Callable[[list[str]], Awaitable[str | None]]
+
+
+async def no_headline(channels: list[str]) -> str | None:
+    return None
+
+
 @dataclass
 class Deps:
     settings: Settings
@@ -50,6 +60,7 @@ class Deps:
     jobs: JobQueue
     replicas: ReplicaWait
     extra_roles: RoleSource = no_extra_roles
+    storm_headline: HeadlineSource = no_headline
 
     @classmethod
     def connect(

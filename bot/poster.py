@@ -30,6 +30,7 @@ from bot.core.clock import Clock
 from bot.core.metrics import Metrics
 from bot.core.replication import ReplicaWait
 from bot.models.card import TriageCard
+from bot.outbox_plan import KeepOrder, PassPlan, PassPlanner
 from bot.post_intents import PostIntents
 from bot.store import REDIS_ERRORS, OutboxEntry, Store
 
@@ -47,6 +48,7 @@ PERMANENT_ERRORS = frozenset(
         "account_inactive",
         "token_revoked",
         "msg_too_long",
+        "msg_blocks_too_long",
         "cant_update_message",
         "restricted_action",
     }
@@ -69,6 +71,8 @@ class Outcome:
 
 
 DONE = Outcome(done=True)
+# A pass the planner left empty, with nothing to wait for, is not repeated at once.
+IDLE_PASS_S = 0.25
 
 
 class OutboundPoster:
@@ -82,9 +86,11 @@ class OutboundPoster:
         *,
         context: RenderContext | None = None,
         replicas: ReplicaWait | None = None,
+        planner: PassPlanner | None = None,
     ) -> None:
         self.store = store
         self.context = context or RenderContext()
+        self.planner: PassPlanner = planner or KeepOrder()
         self.client = client
         self.clock = clock
         self.metrics = metrics
@@ -157,10 +163,13 @@ class OutboundPoster:
                 return
             # A fixed number of commands per pass, whatever the backlog: cards that wait on a
             # pause are skipped on what this pass read, without asking Redis per card.
-            entries = await self.store.outbox_entries(card_ids)
+            plan = await self._plan(channel, await self.store.outbox_entries(card_ids))
+            if not plan.entries and not plan.wait_ms:
+                await asyncio.sleep(IDLE_PASS_S)
+                continue
             await self._read_pauses(channel)
-            progressed, waits = False, []
-            for entry in entries:
+            progressed, waits = False, [plan.wait_ms] if plan.wait_ms else []
+            for entry in plan.entries:
                 outcome = await self._sync_entry(entry, channel)
                 if outcome.done:
                     progressed = True
@@ -177,6 +186,16 @@ class OutboundPoster:
                 # Redis cost per Slack message small. Past the deadline the lease is handed on.
                 wait_s = min(min(waits) / 1000, deadline - time.monotonic())
                 await asyncio.sleep(max(wait_s, 0))
+
+    async def _plan(self, channel: str, entries: list[OutboxEntry]) -> PassPlan:
+        """The planner's pass; a planner that fails must not stop the channel's cards."""
+        try:
+            return await self.planner.plan(channel, entries)
+        except REDIS_ERRORS:
+            raise
+        except Exception:
+            log.exception("pass planner failed on %s; posting oldest first", channel)
+            return PassPlan(entries)
 
     async def _sync_entry(self, entry: OutboxEntry, channel: str) -> Outcome:
         """Sync the card unless a pause it needs is running. Updates of posted cards obey the
@@ -250,6 +269,16 @@ class OutboundPoster:
         # Checked again here: a webhook may have made the card stale since the pass read it.
         wait = self._known_pause_ms(keys.method_pause("chat.update"))
         if wait:
+            return Outcome(done=False, wait_ms=wait)
+        # Tier 3 for the whole workspace, shared by every poster: taken before each update,
+        # so a storm card kept current and the groups' cards never meet a 429.
+        wait = await self.store.take_token(
+            keys.CHAT_UPDATE_BUDGET,
+            per_minute=keys.CHAT_UPDATE_PER_MINUTE,
+            burst=keys.CHAT_UPDATE_BURST,
+        )
+        if wait:
+            self._note_pause(keys.method_pause("chat.update"), wait)
             return Outcome(done=False, wait_ms=wait)
         message = await self._render(card)
         if message is None:

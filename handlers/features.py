@@ -25,6 +25,7 @@ from handlers.slack import (
     sentry,
     slots,
     step_back,
+    storm,
     triage,
     unknown,
 )
@@ -41,6 +42,7 @@ FEATURES: tuple[Feature, ...] = (
     changes.FEATURE,
     slots.FEATURE,
     paging.FEATURE,
+    storm.FEATURE,
 )
 
 

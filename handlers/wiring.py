@@ -17,6 +17,7 @@ from bot.deps import Deps
 from bot.paging import heartbeat, oncall
 from bot.paging.flow import PAGE_CARD_JOB
 from bot.store import REDIS_ERRORS
+from bot.storm import flow as storm
 
 log = logging.getLogger("seawall.wiring")
 
@@ -57,7 +58,11 @@ def install(deps: Deps) -> None:
             return set()
         return await responder_roles(deps, user_id, granting_roles(deps.config.access, action))
 
+    async def storm_headline(channels: list[str]) -> str | None:
+        return await storm.headline_for(deps, channels)
+
     deps.extra_roles = extra_roles
+    deps.storm_headline = storm_headline  # a page about a storm says the storm card's first line
 
 
 async def responder_roles(deps: Deps, user_id: str, granting: tuple[str, ...] | None) -> set[str]:

@@ -25,6 +25,7 @@ from bot.core.jobs import JOB_HEARTBEAT_S, QUEUE_NAME, InlineJobQueue, SaqJobQue
 from bot.deps import Deps
 from bot.paging.heartbeat import ping_loop
 from bot.poster import OutboundPoster
+from bot.storm.flow import planner_from
 from handlers import wiring
 from handlers.features import cron_jobs, job_functions
 from handlers.slack.feature import JobFn
@@ -51,6 +52,7 @@ def build_poster(deps: Deps) -> OutboundPoster:
         post_interval_s=deps.settings.seawall_post_interval,
         context=render_context(deps.settings),
         replicas=deps.replicas,
+        planner=planner_from(deps),  # storms: one summary card, then the groups worst first
     )
 
 

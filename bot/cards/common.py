@@ -18,6 +18,13 @@ HEADER_TEXT_MAX = 150
 CONTEXT_TEXT_MAX = 2000
 BUTTON_URL_MAX = 3000
 FALLBACK_TEXT_MAX = 3000
+MESSAGE_BLOCKS_MAX = 50
+# Slack refuses a message whose blocks hold too much text in all (`msg_blocks_too_long`). The
+# limit is undocumented: ~13,300 characters observed, "12,000 with a buffer for block
+# containers" from Slack's SDK team (slackapi/bolt-js#2509, #2867); the emulator enforces it as
+# counted by `blocks_text_length`. Messages that can grow without bound (the storm card) stay
+# well under it.
+BLOCKS_TEXT_MAX = 12_000
 
 
 class ActionId(StrEnum):
@@ -48,6 +55,9 @@ class ActionId(StrEnum):
     PROMPT_CONFIRM_TYPED = "prompt.confirm_typed"
     PROMPT_CANCEL = "prompt.cancel"
     PAGE_ACK = "page.ack"
+    STORM_ACK_ALL = "storm.ack_all"
+    STORM_SILENCE = "storm.silence"  # asks first: the exact matchers and what they would silence
+    STORM_SILENCE_CONFIRM = "storm.silence_confirm"
     LINK_PREFIX = "card.link."  # link buttons: card.link.source, card.link.runbook, ...
 
 
@@ -170,6 +180,18 @@ def usable_url(url: str | None) -> str | None:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         return None
     return url
+
+
+def blocks_text_length(blocks: object) -> int:
+    """Characters of text in a message's blocks (as dicts): every string but the `type` names,
+    which is how the emulator counts toward BLOCKS_TEXT_MAX (a safe reading of Slack's rule)."""
+    if isinstance(blocks, str):
+        return len(blocks)
+    if isinstance(blocks, dict):
+        return sum(blocks_text_length(v) for k, v in blocks.items() if k != "type")
+    if isinstance(blocks, list):
+        return sum(blocks_text_length(v) for v in blocks)
+    return 0
 
 
 def link_button(name: str, label: str, url: str | None) -> ButtonElement | None:

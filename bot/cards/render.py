@@ -14,6 +14,7 @@ from bot.cards.prompt import render_prompt
 from bot.cards.run import render_run
 from bot.cards.sentry import render_sentry
 from bot.cards.slots import render_slot_report, render_slot_watch
+from bot.cards.storm import render_storm
 from bot.models.alert import AlertGroup
 from bot.models.approval import Approval
 from bot.models.card import TriageCard
@@ -24,6 +25,7 @@ from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 from bot.models.slots import SlotReport, SlotWatch
+from bot.models.storm import Storm
 
 
 def render(card: TriageCard, now: datetime, *, context: RenderContext | None = None) -> CardMessage:
@@ -51,4 +53,6 @@ def render(card: TriageCard, now: datetime, *, context: RenderContext | None = N
         return render_page_notice(card, subject, now)
     if isinstance(subject, HeartbeatAlarm):
         return render_heartbeat(card, subject, now)
+    if isinstance(subject, Storm):
+        return render_storm(card, subject, now)
     raise TypeError(f"no card for subject kind {type(subject).__name__}")

@@ -50,3 +50,33 @@ def confirmation(card_id: str, scope: SilenceScope) -> CardMessage:
         ),
     ]
     return CardMessage(text=text, blocks=blocks)
+
+
+def storm_question(
+    card_id: str, matchers: dict[str, str], on_storm: int, elsewhere: int, digest: str
+) -> CardMessage:
+    """Silence storm always asks first: the exact matchers and how many firing alerts they
+    select, this storm's and others'; "Silence storm 1h" is bound to exactly these matchers."""
+    reach = f"*{alerts(on_storm)}* of this storm" + (
+        f" and *{alerts(elsewhere)} elsewhere* (not in this storm)" if elsewhere else ""
+    )
+    text = f"⚠️ Nothing was silenced yet. These matchers select {reach}, as Alertmanager says now:"
+    body = (
+        f"{text}\n{matchers_text(matchers)}\n"
+        "Press *Silence storm 1h* to silence all of them for 1 hour."
+    )
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=truncate(body, SECTION_TEXT_MAX))),
+        ActionsBlock(
+            elements=[
+                action_button(
+                    ActionId.STORM_SILENCE_CONFIRM,
+                    "Silence storm 1h",
+                    card_id,
+                    "danger",
+                    confirms=digest,
+                )
+            ]
+        ),
+    ]
+    return CardMessage(text=text, blocks=blocks)

@@ -24,6 +24,7 @@ from bot.core.access_config import SLACK_CHANNEL_ID, Access
 from bot.core.errors import ConfigError
 from bot.core.paging_config import Oncall
 from bot.core.retention import Retention
+from bot.core.storm_config import StormConfig
 
 
 class _Pattern(Protocol):
@@ -160,6 +161,10 @@ class FileConfig(BaseModel):
         default=None,
         description="on-call rota, escalation and what pages (DESIGN.md Paging); absent: "
         "nobody is paged, alerts only post cards",
+    )
+    storm: StormConfig = Field(
+        default_factory=StormConfig,
+        description="when a channel's backlog becomes one storm card (bot/storm)",
     )
     playbook_modules: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")]] = Field(
         default_factory=list,

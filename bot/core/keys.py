@@ -388,3 +388,48 @@ def follow_up_run(origin: str) -> str:
 
 
 FOLLOW_UP_RUN_TTL_S = 24 * 3600
+
+
+# --- storms (bot/storm) ---------------------------------------------------------------------
+
+
+# The card id of the storm a channel is in (bot/storm/flow.py). No TTL: one key per channel at
+# most, deleted when the storm ends (everything resolved, or quiet for `storm.quiet`). A quiet
+# check that never ran (a lost job) is made up by the channel's next alert card, whose pass
+# looks at the storm again and ends it.
+def storm(channel: str) -> str:
+    return f"{PREFIX}:storm:{channel}"
+
+
+# SET of the alert-group cards a storm card lists (its members). No TTL while the storm lasts
+# (bounded by the storm's groups); once it ends, the storm card's own retention, so the buttons
+# of an ended storm card still find its groups.
+def storm_members(storm_card_id: str) -> str:
+    return f"{PREFIX}:card:{{{storm_card_id}}}:members"
+
+
+# ZSET of the new alert cards a channel's poster saw lately (card id -> ms), so a storm that
+# starts also lists the groups posted in the seconds before it was recognised. Trimmed to
+# STORM_RECENT_S on every write; TTL twice that.
+def storm_recent(channel: str) -> str:
+    return f"{PREFIX}:storm:{channel}:recent"
+
+
+STORM_RECENT_S = 60
+
+
+# Present while the storm card may not be rebuilt (it was rebuilt less than STORM_REFRESH_MS
+# ago): latest state wins, and chat.update is Tier 3. TTL = the wait itself.
+def storm_refresh_pause(channel: str) -> str:
+    return f"{PREFIX}:pause:storm:{channel}"
+
+
+STORM_REFRESH_MS = 2_000
+
+
+# HASH token bucket shared by every poster: chat.update calls (Tier 3, ~50/min per workspace).
+# Fields: tokens left, and when they were counted (Redis's own clock). TTL: the time to fill up
+# again, after which a missing bucket is a full one.
+CHAT_UPDATE_BUDGET = f"{PREFIX}:budget:chat.update"
+CHAT_UPDATE_PER_MINUTE = 45  # under Slack's 50 (the emulator enforces 50), room for others
+CHAT_UPDATE_BURST = 10

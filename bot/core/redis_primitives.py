@@ -31,6 +31,22 @@ _RELEASE_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+# A token bucket on Redis's own clock (TIME), so every process agrees however their clocks
+# drift: ARGV = tokens per ms, capacity. Takes a token and answers 0, or answers the ms to
+# wait for one (taking nothing: a refused caller must not eat the next one's allowance).
+_TAKE_TOKEN = """
+local now_s = redis.call('TIME')
+local now = tonumber(now_s[1]) * 1000 + math.floor(tonumber(now_s[2]) / 1000)
+local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens, at = tonumber(state[1]) or capacity, tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = math.ceil((1 - tokens) / rate) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate))
+return wait
+"""
 _RENEW_IF_OWNER = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
@@ -42,6 +58,7 @@ class Primitives:
         self.redis = redis
         self._release = redis.register_script(_RELEASE_IF_OWNER)
         self._renew = redis.register_script(_RENEW_IF_OWNER)
+        self._take_token = redis.register_script(_TAKE_TOKEN)
 
     async def acquire_lease(self, key: str, ttl_ms: int) -> str | None:
         token = secrets.token_hex(8)
@@ -71,6 +88,11 @@ class Primitives:
                 pipe.pttl(key)
             ttls = await pipe.execute()
         return [max(int(ttl), 0) for ttl in ttls]
+
+    async def take_token(self, key: str, *, per_minute: float, burst: int) -> int:
+        """One call's worth of a rate limit shared by every process: 0 when it may go now,
+        else the ms until it may (nothing is taken then)."""
+        return int(await self._take_token(keys=[key], args=[per_minute / 60_000, burst]))
 
     async def claim(self, key: str, ttl_s: int) -> bool:
         """True the first time within `ttl_s`; False for repeats (retries, double clicks)."""

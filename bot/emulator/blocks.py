@@ -13,6 +13,10 @@ MAX_MESSAGE_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100
 MAX_ATTACHMENTS = 100
 MAX_MESSAGE_TEXT = 40_000
+# Text in all of a message's blocks. Undocumented: Slack answers `msg_blocks_too_long` from
+# about 13,300 characters (slackapi/bolt-js#2509); its SDK team speaks of "12,000 text
+# characters with a buffer for block containers" (#2867). Counted by blocks_text_length.
+MAX_BLOCKS_TEXT = 12_000
 
 _BUTTON_STYLES = {"primary", "danger"}
 _SELECTS = {
@@ -40,6 +44,17 @@ _TEXT_INPUTS = {
 ACTIONS_ELEMENTS = {"button", "overflow", "workflow_button", *_SELECTS, *_PICKERS, *_CHOICES}
 ACCESSORY_ELEMENTS = {"button", "overflow", "image", *_SELECTS, *_PICKERS, *_CHOICES}
 INPUT_ELEMENTS = {*_SELECTS, *_PICKERS, *_CHOICES, *_TEXT_INPUTS}
+
+
+def blocks_text_length(value: object) -> int:
+    """Every string in the blocks except `type` names: a safe reading of what Slack counts."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(blocks_text_length(v) for k, v in value.items() if k != "type")
+    if isinstance(value, list):
+        return sum(blocks_text_length(v) for v in value)
+    return 0
 
 
 class _Checker:

@@ -27,7 +27,7 @@ def post_message(call: WebCall) -> Response:
     channel = ws.resolve_channel(call.text_param("channel"))
     if channel is None:
         return error("channel_not_found")
-    problem = content_error(p, require_content=True)
+    problem = content_error(p, require_content=True, chat=True)
     if problem:
         return problem
     thread_ts = call.text_param("thread_ts")
@@ -66,7 +66,7 @@ def update(call: WebCall) -> Response:
         return error("message_not_found")
     if message.user != ws.config.bot_user_id:
         return error("cant_update_message")
-    problem = content_error(p, require_content=True)
+    problem = content_error(p, require_content=True, chat=True)
     if problem:
         return problem
     # Slack keeps fields the update leaves out; an empty array clears blocks/attachments.
@@ -97,7 +97,7 @@ def post_ephemeral(call: WebCall) -> Response:
     user = call.text_param("user")
     if user is None or not ws.known_user(user):
         return error("user_not_found")
-    problem = content_error(p, require_content=True)
+    problem = content_error(p, require_content=True, chat=True)
     if problem:
         return problem
     ws.ephemerals.append(

@@ -6,7 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.blocks import MAX_MESSAGE_TEXT, validate_attachments, validate_blocks
+from bot.emulator.blocks import (
+    MAX_BLOCKS_TEXT,
+    MAX_MESSAGE_TEXT,
+    blocks_text_length,
+    validate_attachments,
+    validate_blocks,
+)
 from bot.emulator.models import EmulatedMessage, message_to_slack
 from bot.emulator.workspace import Notification, Workspace
 
@@ -67,8 +73,12 @@ def invalid_blocks(errors: list[str]) -> Response:
     )
 
 
-def content_error(params: dict[str, Any], *, require_content: bool) -> Response | None:
-    """The error Slack gives for a message's text/blocks/attachments, or None when valid."""
+def content_error(
+    params: dict[str, Any], *, require_content: bool, chat: bool = False
+) -> Response | None:
+    """The error Slack gives for a message's text/blocks/attachments, or None when valid.
+    `chat`: a chat.* method, where Slack also refuses blocks with too much text in all (seen
+    on chat.postMessage, not on response_url answers: slackapi/bolt-js#2867)."""
     if "blocks" in params:
         blocks = params["blocks"]
         if not isinstance(blocks, list):
@@ -76,6 +86,8 @@ def content_error(params: dict[str, Any], *, require_content: bool) -> Response 
         errors = validate_blocks(blocks)
         if errors:
             return invalid_blocks(errors)
+        if chat and blocks_text_length(blocks) > MAX_BLOCKS_TEXT:
+            return error("msg_blocks_too_long")
     if "attachments" in params:
         attachments = params["attachments"]
         if not isinstance(attachments, list):

@@ -17,6 +17,7 @@ from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 from bot.models.slots import SlotReport, SlotWatch
+from bot.models.storm import Storm
 
 # 2: alert groups drop old resolved alerts (Alert.resolved_seen_at, AlertGroup.resolved_dropped
 # and first_starts_at, all optional so that version 1 cards load unchanged).
@@ -35,7 +36,8 @@ Subject = Annotated[
     | SlotReport
     | SlotWatch
     | PageNotice
-    | HeartbeatAlarm,
+    | HeartbeatAlarm
+    | Storm,
     Field(discriminator="kind"),
 ]
 

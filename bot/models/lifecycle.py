@@ -22,6 +22,7 @@ from bot.models.prompt import StepPrompt
 from bot.models.run import PlaybookRun
 from bot.models.sentry import SentryIssue, SentryMetricAlert
 from bot.models.slots import SlotReport, SlotWatch
+from bot.models.storm import Storm
 
 SENTRY_CLOSED_STATUSES = frozenset({"resolved", "ignored"})
 
@@ -50,6 +51,8 @@ def is_closed(subject: Subject) -> bool:
         return subject.state not in OPEN_PAGE_STATES
     if isinstance(subject, HeartbeatAlarm):
         return subject.resolved  # a heartbeat stopping again reopens the same card
+    if isinstance(subject, Storm):
+        return subject.is_over  # a storm never reopens: the next one gets a card of its own
     raise TypeError(f"no lifecycle rule for {type(subject).__name__}")  # a new subject kind
 
 

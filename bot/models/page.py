@@ -27,7 +27,7 @@ class PagedCard(BaseModel):
     card_id: str
     title: str  # untrusted (alert names, Sentry titles): escaped wherever it is shown
     severity: str | None = None
-    rank: int = 0  # how bad (bot/paging/rules.py: severity_rank); the worst names the page
+    rank: int = 0  # how bad (bot/models/severity.py); the worst names the page
     channel: str
     source: CardSource
     resolved: bool = False

@@ -51,6 +51,7 @@ def paging_from(deps: Deps, *, notifiers: Notifiers | None = None) -> Paging | N
         public_url=deps.settings.seawall_public_url,
         ack_secret=deps.settings.seawall_ack_secret,
         default_channel=deps.settings.seawall_channel,
+        headline=deps.storm_headline,
     )
 
 

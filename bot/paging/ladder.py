@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.clock import Clock
 from bot.core.jobs import JobQueue
 from bot.core.paging_config import Oncall, url_label
+from bot.deps import HeadlineSource, no_headline
 from bot.models.card import Ack, TriageCard
 from bot.models.page import Claim, Delivery, Page, PagingStatus, Target, notice_card_id
 from bot.paging import acklink, oncall
@@ -62,6 +63,16 @@ class Paging:
     public_url: str | None
     ack_secret: str | None
     default_channel: str
+    # The storm card's first line when the page's channels are in a storm (bot/deps.py).
+    headline: HeadlineSource = no_headline
+
+    async def headline_of(self, page: Page) -> str | None:
+        """What the page is called when it is about a storm: its storm card's first line."""
+        try:
+            return await self.headline(sorted({c.channel for c in page.cards}))
+        except Exception:  # a page must go out even if the storm card cannot be read
+            log.exception("page %s: the storm card's first line could not be read", page.page_id)
+            return None
 
 
 async def tick(paging: Paging, page_id: str) -> None:
@@ -233,13 +244,14 @@ def _after_failure(page: Page, step: PlannedStep) -> None:
 
 
 async def _message(paging: Paging, page: Page, step: PlannedStep, now: datetime) -> PageMessage:
-    title, body = push_text(page, paging.oncall)
+    line = await paging.headline_of(page)
+    title, body = push_text(page, paging.oncall, line)
     ack_url = None
     if not step.is_slack and paging.public_url and paging.ack_secret:
         token, link = acklink.make_token(paging.ack_secret, page.page_id, step.user_id, now)
         await acklink.remember(paging.redis, link, now)
         ack_url = f"{paging.public_url}/pages/ack/{token}"
-    notice = notice_for(page, paging.oncall, step.user_id) if step.is_slack else None
+    notice = notice_for(page, paging.oncall, step.user_id, line) if step.is_slack else None
     return PageMessage(step.user_id, title, body, ack_url, notice)
 
 
@@ -259,7 +271,7 @@ async def _exhaust(paging: Paging, seen: Page) -> None:
     worst = page.worst()
     channel = worst.channel if worst else paging.default_channel
     card_id = notice_card_id(page.page_id, None)
-    notice = notice_for(page, paging.oncall, None)
+    notice = notice_for(page, paging.oncall, None, await paging.headline_of(page))
 
     def post(card: TriageCard | None) -> CardMutation | None:
         if card is not None:
@@ -297,8 +309,9 @@ async def sync(paging: Paging, page_id: str, replies: list[str] | None = None) -
     recipients: list[str | None] = [*page.recipients]
     if page.alarm_posted:
         recipients.append(None)
+    line = await paging.headline_of(page) if recipients else None
     for recipient in recipients:
-        notice = notice_for(page, paging.oncall, recipient)
+        notice = notice_for(page, paging.oncall, recipient, line)
         dm_replies = replies if recipient is not None else None
         await paging.store.mutate_card(
             notice_card_id(page.page_id, recipient), _show_notice(notice, dm_replies or [])

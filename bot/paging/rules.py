@@ -18,26 +18,12 @@ from bot.models.card import TriageCard
 from bot.models.heartbeat import HeartbeatAlarm
 from bot.models.page import Page, PagedCard, PageNotice, PagingStatus
 from bot.models.sentry import SentryIssue, SentryMetricAlert
+from bot.models.severity import severity_rank
 
 # A push claimed by a tick that died mid-send is sent again after this long (at least once:
 # a lost page is worse than a second buzz). Longer than a push's own timeout.
 CLAIM_STALE = timedelta(seconds=30)
 NOTICE_CARDS_MAX = 8
-
-SEVERITY_RANK = {
-    "critical": 5,
-    "page": 5,
-    "fatal": 5,
-    "error": 4,
-    "high": 4,
-    "warning": 3,
-    "info": 2,
-    "debug": 1,
-}
-
-
-def severity_rank(severity: str | None) -> int:
-    return SEVERITY_RANK.get((severity or "").lower(), 0)
 
 
 # --- what pages ----------------------------------------------------------------------------
@@ -260,9 +246,12 @@ def card_words(page: Page) -> str:
     return "alerts"
 
 
-def summary(page: Page) -> str:
-    """'DiskFull (critical)', or '12 alert groups firing, worst: DiskFull (critical)'.
-    Plain text: escape it before it reaches mrkdwn."""
+def summary(page: Page, headline: str | None = None) -> str:
+    """'DiskFull (critical)', or '12 alert groups firing, worst: DiskFull (critical)'; for a
+    page about a storm, the storm card's first line (`headline`): a storm pages once, and says
+    what the channel shows. Plain text: escape it before it reaches mrkdwn."""
+    if headline:
+        return headline
     worst = page.worst()
     if worst is None:
         return "a page"
@@ -338,7 +327,9 @@ def status_for(
     return status
 
 
-def notice_for(page: Page, oncall: Oncall, recipient: str | None) -> PageNotice:
+def notice_for(
+    page: Page, oncall: Oncall, recipient: str | None, headline: str | None = None
+) -> PageNotice:
     ordered = sorted(page.cards, key=lambda c: (c.resolved, -c.rank))
     paged = list(dict.fromkeys(d.user_id for d in page.deliveries))
     target = next((t for t in page.targets if t.user_id == recipient), None)
@@ -347,7 +338,7 @@ def notice_for(page: Page, oncall: Oncall, recipient: str | None) -> PageNotice:
         page_id=page.page_id,
         recipient=recipient,
         state=page.state,
-        summary=summary(page),
+        summary=summary(page, headline),
         cards=ordered[:NOTICE_CARDS_MAX],
         total_cards=len(page.cards),
         firing_cards=len(page.firing()),
@@ -365,10 +356,10 @@ def notice_for(page: Page, oncall: Oncall, recipient: str | None) -> PageNotice:
     )
 
 
-def push_text(page: Page, oncall: Oncall) -> tuple[str, str]:
+def push_text(page: Page, oncall: Oncall, headline: str | None = None) -> tuple[str, str]:
     """(title, body) of a push: plain text, short enough for a lock screen. The notifier adds
     the Acknowledge link (a button where the service has them)."""
-    title = f"🚨 {summary(page)}"
+    title = f"🚨 {summary(page, headline)}"
     lines = []
     for card in sorted(page.firing(), key=lambda c: -c.rank)[:5]:
         lines.append(f"• {card.title}" + (f" ({card.severity})" if card.severity else ""))

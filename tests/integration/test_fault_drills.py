@@ -285,4 +285,6 @@ def test_redis_killed_mid_storm_answers_503_and_every_alert_still_reaches_a_card
             what="every alert Alertmanager holds on a card",
         )
         assert set(am_groups(am)) == {*first, *late}
-        assert len(stack.messages()) == len(first) + len(late)  # one message per group
+        # One message per group (besides a storm card, if the groups came fast enough for one).
+        groups = [m for m in stack.messages() if "STORM" not in header(m)]
+        assert len(groups) == len(first) + len(late)

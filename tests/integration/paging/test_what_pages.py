@@ -54,10 +54,12 @@ def test_a_storm_of_50_groups_is_one_page(world: World) -> None:
     [_dm] = world.wait_dms(ALICE, 1)
     world.driver.advance(60)
     [push] = world.pushes("alice")
-    assert push.title == "🚨 50 alert groups firing, worst: Disk00 (critical)"
+    # A storm page says the storm card's first line (bot/storm): its shape, the worst group.
+    assert push.title.startswith("🚨 ⛈️ STORM · ")
+    assert push.title.endswith(" alerts · worst: critical Disk00")
     wait_until(
-        lambda: "50 alert groups firing" in json.dumps(world.dms(ALICE)[0].blocks),
-        what="the DM to list the storm",
+        lambda: "⛈️ STORM · " in json.dumps(world.dms(ALICE)[0].blocks, ensure_ascii=False),
+        what="the DM to name the storm",
     )
     world.driver.advance(2 * 60)
     assert len(world.pushes("alice-loud")) == 1

@@ -172,3 +172,17 @@ def test_sentinels_are_read_as_addresses() -> None:
         }
     )
     assert settings.sentinel_addresses() == (("10.0.0.5", 26379), ("::1", 26380))
+
+
+def test_the_storm_section_has_defaults_and_refuses_unknown_keys(tmp_path: Path) -> None:
+    assert load_file_config(None).storm.threshold == 10
+    assert load_file_config(None).storm.quiet.total_seconds() == 600
+    path = write_config(tmp_path, "storm: {threshold: 25, quiet: 5m, summary_only: [Info]}\n")
+    storm = load_file_config(path).storm
+    assert (storm.threshold, storm.quiet.total_seconds(), storm.summary_only) == (25, 300, ["info"])
+    with pytest.raises(ConfigError) as raised:
+        load_file_config(write_config(tmp_path, "storm: {treshold: 25}\n"))
+    assert "storm.treshold" in str(raised.value)
+    with pytest.raises(ConfigError) as raised:  # a pass reads 100 cards: never reached
+        load_file_config(write_config(tmp_path, "storm: {threshold: 100}\n"))
+    assert "storm.threshold" in str(raised.value)

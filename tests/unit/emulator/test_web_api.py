@@ -109,6 +109,17 @@ def test_post_message_longer_than_40000_characters_answers_msg_too_long(slack: W
     assert response["error"] == "msg_too_long"
 
 
+def test_blocks_with_more_than_12000_characters_in_all_answer_msg_blocks_too_long(
+    slack: WebClient,
+) -> None:
+    # Each section is valid (under 3,000); together they are more text than Slack takes.
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2_500}}] * 5
+    post = slack.chat_postMessage
+    response = slack_error(lambda: post(channel=ALERTS, text="storm", blocks=blocks))
+    assert response["error"] == "msg_blocks_too_long"
+    assert post(channel=ALERTS, text="storm", blocks=blocks[:4])["ok"]
+
+
 def test_post_message_with_invalid_blocks_answers_invalid_blocks_with_a_json_pointer(
     slack: WebClient,
 ) -> None:

@@ -15,9 +15,11 @@ from bot.models.page import Claim, Delivery, Page, PagedCard, Target
 from bot.models.sentry import SentryIssue
 from bot.paging.rules import (
     level_steps,
+    notice_for,
     paged_card,
     place,
     plan,
+    push_text,
     should_page,
     status_for,
     summary,
@@ -249,6 +251,15 @@ def test_a_storm_is_named_by_its_count_and_its_worst_alert() -> None:
     ] + [PagedCard(card_id="x", title="DBDown", severity="critical", rank=5,
                    channel="C0ALERTS", source="alertmanager")]  # fmt: skip
     assert summary(page(cards=cards)) == "12 alert groups firing, worst: DBDown (critical)"
+
+
+def test_a_page_about_a_storm_says_the_storm_cards_first_line() -> None:
+    line = "⛈️ STORM · 12 groups firing · 240 alerts · worst: critical DBDown"
+    stormy = page()
+    assert summary(stormy, line) == line
+    title, _ = push_text(stormy, oncall(), line)
+    assert title == f"🚨 {line}"
+    assert notice_for(stormy, oncall(), A, line).summary == line
 
 
 def test_the_primary_card_shows_the_ladder_and_the_others_only_its_state() -> None:
