@@ -19,7 +19,7 @@ from bot.cards.incident import (
 )
 from bot.core.config import Settings
 from bot.deps import Deps
-from bot.emulator import EmulatedMessage, SlackEmulator
+from bot.emulator import EmulatedMessage, EphemeralMessage, SlackEmulator
 from bot.emulator.sender import SlackSender
 from handlers.worker import build_poster, build_worker
 from tests.support.servers import ServerThread
@@ -115,8 +115,8 @@ def settings_for(redis_url: str, slack_api_url: str, **overrides: Any) -> Settin
     return Settings.model_validate(values)
 
 
-def button_value(message: EmulatedMessage, action_id: str) -> str | None:
-    """The value of the button `action_id` on a posted card (None if it has no such button)."""
+def button_value(message: EmulatedMessage | EphemeralMessage, action_id: str) -> str | None:
+    """The value of the button `action_id` on a posted card or an ephemeral (None if none)."""
     for block in message.blocks:
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
             if element.get("action_id") == action_id:

@@ -12,7 +12,7 @@ from bot.cards.common import ActionId
 from tests.conftest import StackFactory
 from tests.support.alertmanager import Alertmanager, WebhookReceiver
 from tests.support.redis_server import RedisServer
-from tests.support.stack import ALERTMANAGER_TOKEN, CHANNEL, SeawallStack, click
+from tests.support.stack import ALERTMANAGER_TOKEN, CHANNEL, SeawallStack, button_value, click
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -180,13 +180,8 @@ def test_an_over_broad_silence_is_refused_until_confirmed(
     assert '`alertname="TargetDown"` `env="prod"`' in asked.blocks[0]["text"]["text"]
     assert am.silences() == []
 
-    value = next(
-        e["value"]
-        for b in asked.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == ActionId.SILENCE_CONFIRM
-    )
+    value = button_value(asked, ActionId.SILENCE_CONFIRM)
+    assert value is not None
     stack.sender.block_action(
         action_id=ActionId.SILENCE_CONFIRM,
         value=value,

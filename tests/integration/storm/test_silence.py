@@ -14,7 +14,7 @@ from bot.core.storm_config import StormConfig
 from bot.emulator import EmulatedMessage
 from tests.conftest import StackFactory, emulator_config
 from tests.support.alertmanager import Alertmanager, WebhookReceiver
-from tests.support.stack import ALERTMANAGER_TOKEN, CHANNEL, SeawallStack, click
+from tests.support.stack import ALERTMANAGER_TOKEN, CHANNEL, SeawallStack, button_value, click
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
@@ -80,13 +80,8 @@ def test_silence_storm_asks_with_the_exact_matchers_then_silences_the_storm(
     assert "*16 firing alerts* of this storm and *2 firing alerts elsewhere*" in question
     assert am.silences() == []
 
-    value = next(
-        e["value"]
-        for b in asked.blocks
-        if b["type"] == "actions"
-        for e in b["elements"]
-        if e["action_id"] == ActionId.STORM_SILENCE_CONFIRM
-    )
+    value = button_value(asked, ActionId.STORM_SILENCE_CONFIRM)
+    assert value is not None
     for _ in range(2):  # a double click creates one silence
         stack.sender.block_action(
             action_id=ActionId.STORM_SILENCE_CONFIRM,
