@@ -3,9 +3,9 @@
 Cards live in Redis, not in the processes, so a second storm of new groups should leave both
 processes where the first one did. Each storm is the full 10,000 alerts in 500 groups, sent
 in 10 s; to keep the run short the emulator lets the worker post fast here (100 messages/s
-per channel, SEAWALL_POST_INTERVAL=0.01): memory, not pacing, is the question. RSS is VmRSS
-from /proc/<pid>/status, read once every card in Slack shows its latest state; the peak is
-VmHWM.
+per channel, SEAWALL_POST_INTERVAL=0.01, SEAWALL_UPDATES_PER_MINUTE=6000): memory, not pacing,
+is the question. RSS is VmRSS from /proc/<pid>/status, read once every card in Slack shows its
+latest state; the peak is VmHWM.
 """
 
 from __future__ import annotations
@@ -84,6 +84,9 @@ def run() -> list[Snapshot]:
     )
     stack = start_stack(emulator)
     stack.env["SEAWALL_POST_INTERVAL"] = "0.01"
+    # The same for updates: Seawall's own chat.update budget (45 a minute, under Slack's Tier 3)
+    # would otherwise pace the storms' later waves, and this run is about memory.
+    stack.env["SEAWALL_UPDATES_PER_MINUTE"] = "6000"
     try:
         stack.start_web()
         stack.start_worker("poster")

@@ -10,6 +10,7 @@ leaves the outbox only once Slack shows the revision that was rendered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -73,6 +74,10 @@ class Outcome:
 DONE = Outcome(done=True)
 # A pass the planner left empty, with nothing to wait for, is not repeated at once.
 IDLE_PASS_S = 0.25
+# While a channel's cards wait (an update for a chat.update token, a post for the channel's
+# pause), a card new to the channel is looked for this often: an update waiting its turn
+# must not hold back a new alert's first post.
+NEW_CARD_LOOK_S = 0.25
 
 
 class OutboundPoster:
@@ -87,7 +92,9 @@ class OutboundPoster:
         context: RenderContext | None = None,
         replicas: ReplicaWait | None = None,
         planner: PassPlanner | None = None,
+        updates_per_minute: int = keys.CHAT_UPDATE_PER_MINUTE,
     ) -> None:
+        self.updates_per_minute = updates_per_minute
         self.store = store
         self.context = context or RenderContext()
         self.planner: PassPlanner = planner or KeepOrder()
@@ -103,6 +110,8 @@ class OutboundPoster:
         )
         self.post_interval_ms = int(post_interval_s * 1000)
         self._busy: set[str] = set()
+        # Channels whose task sleeps on a pause -> set when a writer signals that channel.
+        self._looks: dict[str, asyncio.Event] = {}
         # Channel leases this poster could not release because Redis was unreachable. With a
         # persistent Redis they survive its restart, so they are released on the next drain
         # rather than left to block the channel until their TTL runs out.
@@ -122,7 +131,9 @@ class OutboundPoster:
                     if (task is None or task.done()) and len(channel_tasks) < 10_000:
                         channel_tasks[channel] = asyncio.create_task(self.drain_channel(channel))
                 channel_tasks = {c: t for c, t in channel_tasks.items() if not t.done()}
-                await self.store.wait_for_work(timeout_s=0.25 if channel_tasks else 1.0)
+                woken = await self.store.wait_for_work(timeout_s=0.25 if channel_tasks else 1.0)
+                if woken in self._looks:  # its task sleeps on a pause: look for a new card now
+                    self._looks[woken].set()
             except REDIS_ERRORS as exc:
                 log.warning("poster: Redis unavailable (%s); retrying in 1 s", exc)
                 await asyncio.sleep(1.0)
@@ -185,7 +196,28 @@ class OutboundPoster:
                 # first one ends, rather than re-reading a paused backlog, is what keeps the
                 # Redis cost per Slack message small. Past the deadline the lease is handed on.
                 wait_s = min(min(waits) / 1000, deadline - time.monotonic())
-                await asyncio.sleep(max(wait_s, 0))
+                await self._sleep_unless_new_card(channel, max(wait_s, 0))
+
+    async def _sleep_unless_new_card(self, channel: str, wait_s: float) -> None:
+        """Sleep `wait_s`, or less once a card joins the channel's outbox. Only this lease's
+        holder takes cards out, so a larger outbox means a new card: one ZCARD per look."""
+        if wait_s <= NEW_CARD_LOOK_S:
+            await asyncio.sleep(wait_s)
+            return
+        until = time.monotonic() + wait_s
+        size = await self.store.outbox_size(channel)
+        # Set when this process's poster pops a wake signal for the channel: a look at once.
+        # Another process may pop it instead, so the look also comes every NEW_CARD_LOOK_S.
+        look = self._looks[channel] = asyncio.Event()
+        try:
+            while (left := until - time.monotonic()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(look.wait(), timeout=min(NEW_CARD_LOOK_S, left))
+                look.clear()
+                if time.monotonic() < until and await self.store.outbox_size(channel) > size:
+                    return
+        finally:
+            self._looks.pop(channel, None)
 
     async def _plan(self, channel: str, entries: list[OutboxEntry]) -> PassPlan:
         """The planner's pass; a planner that fails must not stop the channel's cards."""
@@ -274,7 +306,7 @@ class OutboundPoster:
         # so a storm card kept current and the groups' cards never meet a 429.
         wait = await self.store.take_token(
             keys.CHAT_UPDATE_BUDGET,
-            per_minute=keys.CHAT_UPDATE_PER_MINUTE,
+            per_minute=self.updates_per_minute,
             burst=keys.CHAT_UPDATE_BURST,
         )
         if wait:

@@ -359,6 +359,8 @@ class Store(Primitives):
     async def pop_reply(self, card_id: str) -> None:
         await self.redis.lpop(keys.card_replies(card_id))
 
-    async def wait_for_work(self, timeout_s: float) -> None:
-        """Sleep until a writer signals new outbox work, or the timeout passes."""
-        await self.redis.blpop([keys.OUTBOX_WAKE], timeout=timeout_s)
+    async def wait_for_work(self, timeout_s: float) -> str | None:
+        """Sleep until a writer signals new outbox work, or the timeout passes; the channel
+        the signal names (None on timeout)."""
+        popped = await self.redis.blpop([keys.OUTBOX_WAKE], timeout=timeout_s)
+        return str(popped[1]) if popped else None

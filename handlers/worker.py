@@ -52,6 +52,7 @@ def build_poster(deps: Deps) -> OutboundPoster:
         post_interval_s=deps.settings.seawall_post_interval,
         context=render_context(deps.settings),
         replicas=deps.replicas,
+        updates_per_minute=deps.settings.seawall_updates_per_minute,
         planner=planner_from(deps),  # storms: one summary card, then the groups worst first
     )
 

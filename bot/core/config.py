@@ -279,6 +279,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds between chat.postMessage calls per channel (Slack allows about 1/s).",
     )
+    seawall_updates_per_minute: int = Field(
+        default=45,
+        gt=0,
+        description=(
+            "chat.update calls per minute for the whole workspace, shared by every worker "
+            "(Slack's Tier 3 is about 50; a storm card and the groups' cards share it)."
+        ),
+    )
     seawall_replica_wait_ms: int = Field(
         default=500,
         ge=0,

@@ -161,6 +161,42 @@ def test_new_cards_are_posted_while_chat_update_is_rate_limited(
     assert "Fresh" in str(fresh.blocks)
 
 
+def test_a_new_card_does_not_wait_for_the_update_the_channel_sleeps_on(
+    redis_url: str, emulator: tuple[SlackEmulator, str]
+) -> None:
+    """The channel's task sleeps until the chat.update pause ends (a minute here); a critical
+    alert's first post arriving meanwhile must go out now, not after that update."""
+    emu, api_url = emulator
+
+    async def scenario() -> None:
+        scene = Scene(redis_url, api_url)
+        await scene.alert("Stale")
+        await drain_until(scene, outbox_size=0)
+        await scene.store.pause(keys.method_pause("chat.update"), LONG_PAUSE_MS)
+        await scene.alert("Stale", alerts=2)
+        task = asyncio.create_task(scene.poster.drain_channel(CHANNEL))
+        try:
+            # Its pass is done, and it sleeps on the update's pause (the poster's own mark).
+            deadline = time.monotonic() + 10
+            while CHANNEL not in scene.poster._looks:
+                assert time.monotonic() < deadline, "the channel's task never slept"
+                await asyncio.sleep(0.01)
+            await scene.alert("Fresh")
+            deadline = time.monotonic() + 5  # far less than the pause, and the lease hold
+            while len(emu.messages(CHANNEL)) < 2:
+                assert time.monotonic() < deadline, "the new card waited for the update"
+                await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await scene.redis.aclose()
+
+    asyncio.run(scenario())
+    stale, fresh = emu.messages(CHANNEL)
+    assert stale.edits == 0  # still waiting for chat.update
+    assert "Fresh" in str(fresh.blocks)
+
+
 def test_a_card_whose_message_was_deleted_is_posted_again(
     redis_url: str, emulator: tuple[SlackEmulator, str]
 ) -> None:

@@ -174,6 +174,19 @@ def test_sentinels_are_read_as_addresses() -> None:
     assert settings.sentinel_addresses() == (("10.0.0.5", 26379), ("::1", 26380))
 
 
+def test_the_chat_update_budget_defaults_under_slacks_tier_3_and_must_be_positive() -> None:
+    base = {
+        "SLACK_BOT_TOKEN": "xoxb-1",
+        "SLACK_SIGNING_SECRET": "s",
+        "SEAWALL_CHANNEL": "C0ALERTS",
+        "ALERTMANAGER_WEBHOOK_TOKEN": "t",
+    }
+    assert load_settings(base).seawall_updates_per_minute == 45
+    raised = load_settings({**base, "SEAWALL_UPDATES_PER_MINUTE": "600"})
+    assert raised.seawall_updates_per_minute == 600
+    assert "SEAWALL_UPDATES_PER_MINUTE" in settings_with(SEAWALL_UPDATES_PER_MINUTE="0")
+
+
 def test_the_storm_section_has_defaults_and_refuses_unknown_keys(tmp_path: Path) -> None:
     assert load_file_config(None).storm.threshold == 10
     assert load_file_config(None).storm.quiet.total_seconds() == 600
