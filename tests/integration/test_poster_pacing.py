@@ -140,25 +140,35 @@ def test_a_posted_card_is_updated_while_the_channel_waits_to_post_new_messages(
     assert "2 firing" in str(message.blocks)
 
 
+async def stale_card_waiting_on_update(redis_url: str, api_url: str) -> Scene:
+    """A posted card with a change to show, while chat.update is paused for a minute."""
+    scene = Scene(redis_url, api_url)
+    await scene.alert("Stale")
+    await drain_until(scene, outbox_size=0)
+    await scene.store.pause(keys.method_pause("chat.update"), LONG_PAUSE_MS)
+    await scene.alert("Stale", alerts=2)
+    return scene
+
+
+def only_fresh_was_posted(emu: SlackEmulator) -> None:
+    stale, fresh = emu.messages(CHANNEL)
+    assert stale.edits == 0  # still waiting for chat.update
+    assert "Fresh" in str(fresh.blocks)
+
+
 def test_new_cards_are_posted_while_chat_update_is_rate_limited(
     redis_url: str, emulator: tuple[SlackEmulator, str]
 ) -> None:
     emu, api_url = emulator
 
     async def scenario() -> None:
-        scene = Scene(redis_url, api_url)
-        await scene.alert("Stale")
-        await drain_until(scene, outbox_size=0)
-        await scene.store.pause(keys.method_pause("chat.update"), LONG_PAUSE_MS)
-        await scene.alert("Stale", alerts=2)
+        scene = await stale_card_waiting_on_update(redis_url, api_url)
         await scene.alert("Fresh")
         await drain_until(scene, outbox_size=1)  # the stale card waits for chat.update
         await scene.redis.aclose()
 
     asyncio.run(scenario())
-    stale, fresh = emu.messages(CHANNEL)
-    assert stale.edits == 0
-    assert "Fresh" in str(fresh.blocks)
+    only_fresh_was_posted(emu)
 
 
 def test_a_new_card_does_not_wait_for_the_update_the_channel_sleeps_on(
@@ -169,11 +179,7 @@ def test_a_new_card_does_not_wait_for_the_update_the_channel_sleeps_on(
     emu, api_url = emulator
 
     async def scenario() -> None:
-        scene = Scene(redis_url, api_url)
-        await scene.alert("Stale")
-        await drain_until(scene, outbox_size=0)
-        await scene.store.pause(keys.method_pause("chat.update"), LONG_PAUSE_MS)
-        await scene.alert("Stale", alerts=2)
+        scene = await stale_card_waiting_on_update(redis_url, api_url)
         task = asyncio.create_task(scene.poster.drain_channel(CHANNEL))
         try:
             # Its pass is done, and it sleeps on the update's pause (the poster's own mark).
@@ -192,9 +198,7 @@ def test_a_new_card_does_not_wait_for_the_update_the_channel_sleeps_on(
             await scene.redis.aclose()
 
     asyncio.run(scenario())
-    stale, fresh = emu.messages(CHANNEL)
-    assert stale.edits == 0  # still waiting for chat.update
-    assert "Fresh" in str(fresh.blocks)
+    only_fresh_was_posted(emu)
 
 
 def test_a_card_whose_message_was_deleted_is_posted_again(
